@@ -1,0 +1,72 @@
+# Rounds — `make run` serves the demo estate, `make test` runs the whole suite on SQLite and PostgreSQL.
+SHELL := /bin/bash
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi.py
+SECRET_FILE := instance/secret_key
+APT_PKGS := chromium fonts-noto-cjk postgresql
+
+.PHONY: run test test-sqlite test-postgres venv test-deps os-deps translations bench messages
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: requirements.txt requirements-test.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@ $(VENV)/.run-deps
+
+venv: $(VENV)/.run-deps
+
+$(SECRET_FILE):
+	mkdir -p instance
+	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
+
+translations: | $(BIN)/python
+	$(BIN)/pybabel compile -q -d app/translations
+
+run: $(VENV)/.run-deps $(SECRET_FILE) translations
+	ROUNDS_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask db upgrade
+	@if [ ! -f instance/.seeded ]; then ROUNDS_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask seed-demo && touch instance/.seeded; fi
+	@echo "Rounds on http://127.0.0.1:5000 — demo users in README.md"
+	ROUNDS_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+
+# OS packages the tests need: Debian's Chromium, CJK fonts for screenshots, PostgreSQL.
+os-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing OS packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+test-deps: os-deps $(VENV)/.test-deps translations
+
+test: test-deps
+	$(BIN)/python -m pytest -q --db=sqlite
+	$(BIN)/python -m pytest -q --db=postgresql
+
+test-sqlite: test-deps
+	$(BIN)/python -m pytest -q --db=sqlite
+
+test-postgres: test-deps
+	$(BIN)/python -m pytest -q --db=postgresql
+
+bench: test-deps
+	$(BIN)/python bench/answer_bench.py
+	$(BIN)/python bench/photo_bench.py
+	$(BIN)/python bench/weight_bench.py
+
+# Extract new strings into the catalogs (then translate zh_Hans and fill en).
+messages: | $(BIN)/python
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot app templates
+	$(BIN)/pybabel update -q -i app/translations/messages.pot -d app/translations

@@ -1,0 +1,76 @@
+"""Rounds: estate patrols, work orders and handover inspections for property teams."""
+from flask import Flask
+
+from app.config import Config
+
+
+def create_app(config: type[Config] | None = Config) -> Flask:
+    """Build the app: a readable list of setup steps, no database work, no side effects."""
+    app = Flask(__name__, instance_relative_config=False,
+                template_folder="../templates", static_folder="../static")
+    app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("Set ROUNDS_SECRET_KEY (make run generates one into instance/secret_key).")
+    setup_extensions(app)
+    setup_i18n(app)
+    setup_login(app)
+    setup_blueprints(app)
+    setup_errors(app)
+    setup_templates(app)
+    setup_cli(app)
+    return app
+
+
+def setup_extensions(app: Flask) -> None:
+    from app.extensions import csrf, db, htmx, migrate
+    from app.services.storage import LocalPhotoStore
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    app.extensions["photo_store"] = LocalPhotoStore(app.config["PHOTO_DIR"])
+
+
+def setup_i18n(app: Flask) -> None:
+    from app import i18n
+    from app.extensions import babel
+
+    babel.init_app(app, locale_selector=i18n.select_locale)
+
+
+def setup_login(app: Flask) -> None:
+    from app.auth import session_user
+    from app.extensions import login
+
+    login.init_app(app)
+    session_user.configure(login)
+
+
+def setup_blueprints(app: Flask) -> None:
+    from app.auth.routes import bp as auth_bp
+    from app.main.routes import bp as main_bp
+    from app.rounds.routes import bp as rounds_bp
+    from app.workorders.routes import bp as workorders_bp
+
+    for bp in (main_bp, auth_bp, rounds_bp, workorders_bp):
+        app.register_blueprint(bp)
+
+
+def setup_errors(app: Flask) -> None:
+    from app.main import errors
+
+    errors.register(app)
+
+
+def setup_templates(app: Flask) -> None:
+    from app import template_helpers
+
+    template_helpers.register(app)
+
+
+def setup_cli(app: Flask) -> None:
+    from app import cli
+
+    cli.register(app)

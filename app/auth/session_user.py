@@ -1,0 +1,40 @@
+"""Flask-Login wiring: loading the user and answering unauthenticated requests."""
+from flask import redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+
+
+def configure(login) -> None:
+    login.login_view = "auth.login"
+    login.login_message = _l("Please log in.")
+    login.login_message_category = "info"
+
+    @login.user_loader
+    def load_user(user_id: str):
+        from app.models import User
+
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    @login.unauthorized_handler
+    def unauthorized():
+        target = url_for("auth.login", next=_next_path())
+        if request.headers.get("HX-Request") == "true":
+            # The whole page goes to the login screen, never a login form inside a fragment.
+            resp = redirect(target)
+            resp.status_code = 200
+            resp.headers["HX-Redirect"] = target
+            return resp
+        return redirect(target)
+
+
+def _next_path() -> str:
+    """Where to go back to after login; for htmx the page the user was on, not the fragment URL."""
+    current = request.headers.get("HX-Current-URL")
+    if current:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(current)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return request.full_path.rstrip("?")

@@ -1,0 +1,47 @@
+"""Configuration from the environment; TestConfig for the test suite."""
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _secret_key() -> str | None:
+    """The secret key comes from the environment (the Makefile generates one for the demo)."""
+    return os.environ.get("ROUNDS_SECRET_KEY") or os.environ.get("SECRET_KEY")
+
+
+class Config:
+    SECRET_KEY = _secret_key()
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'rounds.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    PHOTO_DIR = os.environ.get("ROUNDS_PHOTO_DIR", str(BASE_DIR / "instance" / "photos"))
+    # Upload limits: a phone photo is 2-12 MB; HEIC smaller. 25 MB per file, a few per request.
+    MAX_PHOTO_BYTES = 25 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 80 * 1024 * 1024
+    MAX_PHOTO_PIXELS = 50_000_000  # 50 MP: above any phone camera, far below a bomb
+    PHOTO_LONG_EDGE = 1600
+    THUMB_LONG_EDGE = 240
+    # Sessions last the working day.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("ROUNDS_SECURE_COOKIES", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    BABEL_DEFAULT_LOCALE = "zh_Hans"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
+    LANGUAGES = ("zh_Hans", "en")
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-only-key-not-for-production"  # tests only; never used by create_app() default
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    WTF_CSRF_ENABLED = True

@@ -1,0 +1,1 @@
+"""Home, language switch, photos and error pages."""

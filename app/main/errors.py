@@ -1,0 +1,34 @@
+"""Error pages with plain messages in the user's language (fragments for htmx)."""
+from flask import request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from app.web import render
+
+
+def register(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return _error(400, _("This page has expired. Reload it and try again — nothing was changed."))
+
+    @app.errorhandler(404)
+    def not_found(e):
+        return _error(404, _("There is nothing here, or you do not have access to it."))
+
+    @app.errorhandler(405)
+    def not_allowed(e):
+        return _error(405, _("That action is not available here."))
+
+    @app.errorhandler(413)
+    def too_large(e):
+        mb = app.config["MAX_PHOTO_BYTES"] // (1024 * 1024)
+        return _error(413, _("The upload is too large. Each photo may be at most %(mb)d MB.", mb=mb))
+
+    @app.errorhandler(500)
+    def server_error(e):
+        return _error(500, _("Something went wrong on our side. Nothing was changed; try again."))
+
+
+def _error(status: int, message: str):
+    return render("errors/error.html", "errors/_error.html", status=status, message=message,
+                  path=request.path)

@@ -1,0 +1,15 @@
+"""All models, imported so Alembic and the app see every table."""
+from app.models.checklist import ChecklistItem, ChecklistTemplate, SiteItemTeam, TemplateVersion
+from app.models.photo import Photo
+from app.models.round import Answer, Round, RoundStop, answer_photo
+from app.models.route import Checkpoint, Route, Schedule, checkpoint_template
+from app.models.site import Area, Site, SlaRule, Team
+from app.models.user import LoginThrottle, User, user_site, user_team
+from app.models.workorder import WorkOrder, WorkOrderEvent
+
+__all__ = [
+    "Answer", "Area", "ChecklistItem", "ChecklistTemplate", "Checkpoint", "LoginThrottle",
+    "Photo", "Round", "RoundStop", "Route", "Schedule", "Site", "SiteItemTeam", "SlaRule",
+    "Team", "TemplateVersion", "User", "WorkOrder", "WorkOrderEvent", "answer_photo",
+    "checkpoint_template", "user_site", "user_team",
+]

@@ -1,0 +1,80 @@
+"""Rounds (one walk of a route in a slot on a date), their stops and answers."""
+from datetime import date, datetime
+
+from sqlalchemy import Column, Date, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.checklist import ChecklistItem, TemplateVersion
+from app.models.photo import Photo
+from app.models.route import Checkpoint, Route, Schedule
+from app.models.site import Area, Site
+from app.models.types import UTCDateTime, utcnow
+
+RESULTS = ("pass", "fail", "na")
+
+answer_photo = Table(
+    "answer_photo",
+    db.metadata,
+    Column("answer_id", ForeignKey("answer.id"), primary_key=True),
+    Column("photo_id", ForeignKey("photo.id"), primary_key=True),
+)
+
+
+class Round(db.Model):
+    __table_args__ = (UniqueConstraint("schedule_id", "date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("route.id"))
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedule.id"))
+    date: Mapped[date] = mapped_column(Date, index=True)  # the site's local date
+    slot: Mapped[str] = mapped_column(String(16))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    tolerance_minutes: Mapped[int]
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    site: Mapped[Site] = relationship()
+    route: Mapped[Route] = relationship()
+    schedule: Mapped[Schedule] = relationship()
+    supervisor = relationship("User")
+    stops: Mapped[list["RoundStop"]] = relationship(
+        back_populates="round", order_by="RoundStop.position"
+    )
+
+
+class RoundStop(db.Model):
+    """A checkpoint of a round with the template version frozen when the round started."""
+
+    __table_args__ = (UniqueConstraint("round_id", "checkpoint_id", "version_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoint.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("template_version.id"))
+    position: Mapped[int]
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
+
+    round: Mapped[Round] = relationship(back_populates="stops")
+    checkpoint: Mapped[Checkpoint] = relationship()
+    version: Mapped[TemplateVersion] = relationship()
+    area: Mapped[Area] = relationship()
+
+
+class Answer(db.Model):
+    """One answer per (round, stop, item); answering again updates it."""
+
+    __table_args__ = (UniqueConstraint("stop_id", "item_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    stop_id: Mapped[int] = mapped_column(ForeignKey("round_stop.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_item.id"))
+    result: Mapped[str | None] = mapped_column(String(8))  # None: only a note/photo so far
+    note: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    stop: Mapped[RoundStop] = relationship()
+    item: Mapped[ChecklistItem] = relationship()
+    photos: Mapped[list[Photo]] = relationship(secondary=answer_photo, order_by="Photo.id")

@@ -1,0 +1,1 @@
+"""Today, walking a round, finishing it."""

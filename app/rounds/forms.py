@@ -1,0 +1,17 @@
+"""Forms for walking a round; the CSRF token comes with FlaskForm."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import MultipleFileField, StringField, TextAreaField
+from wtforms.validators import AnyOf, Length, Optional
+
+
+class AnswerForm(FlaskForm):
+    """One item's answer: the tapped result (or none: note/photo only), a note, photos."""
+
+    result = StringField(validators=[Optional(), AnyOf(["pass", "fail", "na"])])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    photos = MultipleFileField(_l("Add photo"))
+
+
+class EmptyForm(FlaskForm):
+    """A bare POST button with CSRF protection."""

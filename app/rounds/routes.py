@@ -1,0 +1,184 @@
+"""Supervisor rounds: Today, checkpoints, one-tap answers, finishing."""
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.main.routes import user_sites
+from app.models import ChecklistItem, Round, RoundStop
+from app.rounds.forms import AnswerForm, EmptyForm
+from app.services import rounds as svc
+from app.services import schedule
+from app.services.photos import PhotoRejected
+from app.services.uploads import normalise_all, store_photos
+from app.web import is_partial, load, render
+
+bp = Blueprint("rounds", __name__)
+
+
+@bp.get("/today")
+@login_required
+def today():
+    """The rounds due today on each of the user's sites, with their status."""
+    if current_user.role == "crew":
+        return redirect(url_for("main.home"))
+    sites = []
+    for site in user_sites():
+        day = schedule.site_today(site)
+        sites.append((site, day, schedule.rounds_for_day(db.session, site, day)))
+    return render("rounds/today.html", sites=sites, form=EmptyForm(), status_of=schedule.round_status)
+
+
+@bp.post("/rounds/<int:round_id>/start")
+@login_required
+def start(round_id: int):
+    """Start a round (a second tap just opens it) and go to its first checkpoint."""
+    rnd = load(Round, round_id, "walk")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.start_round(db.session, rnd, current_user)
+    except svc.RoundRefused as e:
+        return render("errors/error.html", "errors/_error.html", status=409, message=e.message,
+                      path=request.path)
+    return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=1))
+
+
+@bp.get("/rounds/<int:round_id>")
+@login_required
+def show(round_id: int):
+    """A round in progress: its checkpoints and progress; a finished one: its summary."""
+    rnd = load(Round, round_id, "view")
+    if rnd.started_at is None:
+        return redirect(url_for("rounds.today"))
+    groups = svc.stops_by_checkpoint(rnd)
+    answers = svc.answers_for(db.session, rnd, rnd.stops)
+    per_cp = []
+    for group in groups:
+        items = [(s, i) for s in group for i in s.version.items]
+        done = sum(1 for s, i in items if (a := answers.get((s.id, i.id))) and a.result)
+        failed = sum(1 for s, i in items if (a := answers.get((s.id, i.id))) and a.result == "fail")
+        per_cp.append((group[0], len(items), done, failed))
+    context = dict(rnd=rnd, checkpoints=per_cp, progress=svc.progress(db.session, rnd),
+                   status=schedule.round_status(rnd), timing=schedule.timing(rnd))
+    if rnd.finished_at is not None:
+        return render("rounds/summary.html", orders=svc.orders_raised(db.session, rnd), **context)
+    return render("rounds/round.html", **context)
+
+
+def _checkpoint_group(rnd: Round, number: int) -> list[RoundStop]:
+    groups = svc.stops_by_checkpoint(rnd)
+    if not 1 <= number <= len(groups):
+        abort(404)
+    return groups[number - 1]
+
+
+def checkpoint_context(rnd: Round, number: int, errors=None, drafts=None) -> dict:
+    """Everything the checkpoint page needs: its stops, items, answers, orders and neighbours."""
+    group = _checkpoint_group(rnd, number)
+    answers = svc.answers_for(db.session, rnd, group)
+    rows = []
+    for stop in group:
+        for item in stop.version.items:
+            answer = answers.get((stop.id, item.id))
+            rows.append(item_context(rnd, stop, item, answer,
+                                     error=(errors or {}).get((stop.id, item.id)),
+                                     draft_note=(drafts or {}).get((stop.id, item.id))))
+    return dict(rnd=rnd, number=number, count=len(svc.stops_by_checkpoint(rnd)), stop=group[0],
+                rows=rows, progress=svc.progress(db.session, rnd))
+
+
+def item_context(rnd, stop, item, answer, error=None, draft_note=None) -> dict:
+    """One item's row: its answer, its work order, any refusal message and unsaved note."""
+    return dict(rnd=rnd, stop=stop, item=item, answer=answer, error=error,
+                order=svc.order_for(db.session, answer), draft_note=draft_note,
+                form=AnswerForm(formdata=None))
+
+
+@bp.get("/rounds/<int:round_id>/checkpoints/<int:number>")
+@login_required
+def checkpoint(round_id: int, number: int):
+    """One checkpoint's items, each answered with one tap."""
+    rnd = load(Round, round_id, "view")
+    if rnd.started_at is None:
+        return redirect(url_for("rounds.today"))
+    return render("rounds/checkpoint.html", **checkpoint_context(rnd, number))
+
+
+@bp.post("/rounds/<int:round_id>/stops/<int:stop_id>/items/<int:item_id>")
+@login_required
+def answer(round_id: int, stop_id: int, item_id: int):
+    """Save one answer (result, note, photos). htmx gets the item and the progress counter back."""
+    rnd = load(Round, round_id, "walk")
+    stop = db.session.get(RoundStop, stop_id)
+    item = db.session.get(ChecklistItem, item_id)
+    if stop is None or item is None or stop.round_id != rnd.id or item.version_id != stop.version_id:
+        abort(404)
+    form = AnswerForm()
+    error, status = None, 200
+    if not form.validate_on_submit():
+        error, status = _("Choose pass, fail or n.a."), 422
+    else:
+        try:
+            files = [f.read() for f in (form.photos.data or []) if f and f.filename]
+            cfg = current_app.config
+            images = normalise_all(files, max_bytes=cfg["MAX_PHOTO_BYTES"],
+                                   max_pixels=cfg["MAX_PHOTO_PIXELS"],
+                                   long_edge=cfg["PHOTO_LONG_EDGE"], thumb_edge=cfg["THUMB_LONG_EDGE"])
+            photos = store_photos(db.session, current_app.extensions["photo_store"], rnd.site,
+                                  current_user, images)
+            svc.answer_item(db.session, rnd, stop, item, current_user, result=form.result.data or None,
+                            note=form.note.data, photos=photos)
+        except PhotoRejected as e:
+            db.session.rollback()
+            error, status = str(e.message), 422
+        except svc.RoundRefused as e:
+            db.session.rollback()
+            error, status = str(e.message), (409 if rnd.finished_at else 422)
+    if not is_partial():
+        if error:
+            number = _number_of(rnd, stop)
+            ctx = checkpoint_context(rnd, number, errors={(stop.id, item.id): error},
+                                     drafts={(stop.id, item.id): form.note.data})
+            return render("rounds/checkpoint.html", status=status, **ctx)
+        return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=_number_of(rnd, stop))
+                        + f"#item-{stop.id}-{item.id}")
+    existing = svc.answers_for(db.session, rnd, [stop]).get((stop.id, item.id))
+    ctx = item_context(rnd, stop, item, existing, error=error,
+                       draft_note=form.note.data if error else None)
+    return render("rounds/_answer_response.html", status=status,
+                  progress=svc.progress(db.session, rnd), **ctx)
+
+
+def _number_of(rnd: Round, stop: RoundStop) -> int:
+    for n, group in enumerate(svc.stops_by_checkpoint(rnd), start=1):
+        if any(s.id == stop.id for s in group):
+            return n
+    abort(404)
+
+
+@bp.get("/rounds/<int:round_id>/finish")
+@login_required
+def review(round_id: int):
+    """Before finishing: the unanswered items first, then confirm or go back."""
+    rnd = load(Round, round_id, "walk")
+    if rnd.finished_at is not None or rnd.started_at is None:
+        return redirect(url_for("rounds.show", round_id=rnd.id))
+    missing = svc.unanswered(db.session, rnd)
+    numbers = {s.id: n for n, g in enumerate(svc.stops_by_checkpoint(rnd), 1) for s in g}
+    return render("rounds/finish.html", rnd=rnd, missing=missing, numbers=numbers, form=EmptyForm(),
+                  progress=svc.progress(db.session, rnd))
+
+
+@bp.post("/rounds/<int:round_id>/finish")
+@login_required
+def finish(round_id: int):
+    """Finish the round; it becomes read-only and shows its summary."""
+    rnd = load(Round, round_id, "walk")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.finish_round(db.session, rnd, current_user)
+    except svc.RoundRefused:
+        return redirect(url_for("rounds.today"))
+    return redirect(url_for("rounds.show", round_id=rnd.id))

@@ -1,0 +1,1 @@
+"""Domain rules as plain functions: they take a session and models, never a request."""

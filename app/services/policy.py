@@ -1,0 +1,43 @@
+"""Who may do what: every permission question is answered here, nowhere else."""
+from sqlalchemy import exists, select
+
+from app.models import Answer, Photo, Round, Team, User, WorkOrder, answer_photo
+
+WALKERS = ("supervisor", "manager", "admin")
+
+
+def sees_site(user: User, site_id: int) -> bool:
+    """Admins see every site; everyone else the sites they are assigned to."""
+    return user.role == "admin" or site_id in user.site_ids
+
+
+def can(user: User, action: str, obj, session=None) -> bool:
+    """The one policy check: can `user` do `action` to `obj`?"""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if isinstance(obj, Round):
+        if action == "view":
+            return sees_site(user, obj.site_id) and user.role != "crew"
+        if action == "walk":
+            return sees_site(user, obj.site_id) and user.role in WALKERS
+    if isinstance(obj, WorkOrder) and action == "view":
+        if not sees_site(user, obj.site_id):
+            return False
+        return user.role != "crew" or obj.team_id in user.team_ids
+    if isinstance(obj, Team) and action == "view_orders":
+        if not sees_site(user, obj.site_id):
+            return False
+        return user.role != "crew" or obj.id in user.team_ids
+    if isinstance(obj, Photo) and action == "view":
+        if not sees_site(user, obj.site_id):
+            return False
+        if user.role != "crew":
+            return True
+        # Crew see only photos on their own teams' orders.
+        return bool(session.scalar(select(exists().where(
+            answer_photo.c.photo_id == obj.id,
+            answer_photo.c.answer_id == Answer.id,
+            WorkOrder.answer_id == Answer.id,
+            WorkOrder.team_id.in_(user.team_ids or [-1]),
+        ))))
+    return False

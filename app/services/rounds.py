@@ -1,0 +1,171 @@
+"""Walking a round: start, answer items (idempotently), finish, progress."""
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.models import Answer, ChecklistItem, Photo, Round, RoundStop, User, WorkOrder
+from app.models.round import RESULTS
+from app.models.types import utcnow
+from app.services import schedule, workorders
+
+
+class RoundRefused(Exception):
+    """An action the round's state does not allow; `message` is shown to the user."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    answered: int
+    failed: int
+
+
+def start_round(session, rnd: Round, user: User) -> Round:
+    """Start the round (a second tap is harmless) and freeze its checkpoints and template versions."""
+    if rnd.started_at is not None:
+        return rnd
+    if not schedule.can_start(rnd):
+        raise RoundRefused(_l("This round's day is over; it can no longer be started."))
+    position = 0
+    for cp in rnd.route.checkpoints:
+        for tpl in cp.templates:
+            session.add(RoundStop(round=rnd, checkpoint_id=cp.id, area_id=cp.area_id,
+                                  version_id=tpl.current_version.id, position=position))
+            position += 1
+    rnd.started_at = utcnow()
+    rnd.supervisor_id = user.id
+    session.commit()
+    return rnd
+
+
+def stops_by_checkpoint(rnd: Round) -> list[list[RoundStop]]:
+    """The round's stops grouped by checkpoint, in route order."""
+    groups: list[list[RoundStop]] = []
+    for stop in rnd.stops:
+        if groups and groups[-1][0].checkpoint_id == stop.checkpoint_id:
+            groups[-1].append(stop)
+        else:
+            groups.append([stop])
+    return groups
+
+
+def progress(session, rnd: Round) -> Progress:
+    """Items in the round, how many are answered, how many failed — one query."""
+    total = session.scalar(
+        select(func.count(ChecklistItem.id))
+        .select_from(RoundStop)
+        .join(ChecklistItem, ChecklistItem.version_id == RoundStop.version_id)
+        .where(RoundStop.round_id == rnd.id)
+    )
+    answered, failed = session.execute(
+        select(
+            func.count(Answer.result),
+            func.coalesce(func.sum(case((Answer.result == "fail", 1), else_=0)), 0),
+        ).where(Answer.round_id == rnd.id)
+    ).one()
+    return Progress(total or 0, answered or 0, failed or 0)
+
+
+def answers_for(session, rnd: Round, stops: list[RoundStop]) -> dict[tuple[int, int], Answer]:
+    """Existing answers for the given stops, keyed by (stop id, item id)."""
+    ids = [s.id for s in stops]
+    rows = session.scalars(select(Answer).where(Answer.round_id == rnd.id, Answer.stop_id.in_(ids)))
+    return {(a.stop_id, a.item_id): a for a in rows}
+
+
+def order_for(session, answer: Answer | None) -> WorkOrder | None:
+    """The work order raised by an answer, if any."""
+    if answer is None or answer.id is None:
+        return None
+    return session.scalar(select(WorkOrder).where(WorkOrder.answer_id == answer.id))
+
+
+def _get_or_create_answer(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user: User) -> Answer:
+    answer = session.scalar(select(Answer).where(Answer.stop_id == stop.id, Answer.item_id == item.id))
+    if answer is not None:
+        return answer
+    answer = Answer(round_id=rnd.id, stop_id=stop.id, item_id=item.id, note="",
+                    answered_by_id=user.id, answered_at=utcnow())
+    try:
+        # Savepoint: a resent request may insert the same (stop, item) at the same moment.
+        with session.begin_nested():
+            session.add(answer)
+    except IntegrityError:
+        answer = session.scalar(select(Answer).where(Answer.stop_id == stop.id, Answer.item_id == item.id))
+    return answer
+
+
+def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user: User, *,
+                result: str | None, note: str | None = None, photos: list[Photo] = ()) -> Answer:
+    """Record an answer; failing raises the item's work order, un-failing cancels it.
+
+    `result=None` keeps the current result (a note or photos only). Nothing is written when refused.
+    """
+    if rnd.finished_at is not None:
+        raise RoundRefused(_l("This round is finished and can no longer be changed."))
+    if rnd.started_at is None:
+        raise RoundRefused(_l("Start the round before answering."))
+    if result is not None and result not in RESULTS:
+        raise RoundRefused(_l("Choose pass, fail or n.a."))
+    if stop.round_id != rnd.id or item.version_id != stop.version_id:
+        raise LookupError("item not in this round")
+
+    existing = session.scalar(select(Answer).where(Answer.stop_id == stop.id, Answer.item_id == item.id))
+    final = result if result is not None else (existing.result if existing else None)
+    has_photo = bool(photos) or bool(existing and existing.photos)
+    if final == "fail" and item.photo_required_on_fail and not has_photo:
+        raise RoundRefused(_l("A photo is required to fail this item. Take a photo, then tap Fail again."))
+
+    answer = existing or _get_or_create_answer(session, rnd, stop, item, user)
+    before = answer.result
+    for photo in photos:
+        if photo not in answer.photos:
+            answer.photos.append(photo)
+    if note is not None:
+        answer.note = note.strip()[:2000]
+    answer.result = final
+    answer.answered_by_id = user.id
+    answer.answered_at = utcnow()
+    session.flush()
+
+    raises_orders = item.version.template.on_fail == "work_order"
+    if raises_orders and final == "fail":
+        workorders.raise_for_answer(session, answer, user)
+    elif raises_orders and before == "fail" and final in ("pass", "na"):
+        workorders.cancel_for_answer(session, answer, user)
+    session.commit()
+    return answer
+
+
+def unanswered(session, rnd: Round) -> list[tuple[RoundStop, ChecklistItem]]:
+    """Items of the round without a result, in route order."""
+    done = {(a.stop_id, a.item_id) for a in session.scalars(
+        select(Answer).where(Answer.round_id == rnd.id, Answer.result.is_not(None)))}
+    return [(stop, item) for stop in rnd.stops for item in stop.version.items
+            if (stop.id, item.id) not in done]
+
+
+def finish_round(session, rnd: Round, user: User) -> Round:
+    """Finish the round; afterwards it is read-only. Finishing twice is harmless."""
+    if rnd.started_at is None:
+        raise RoundRefused(_l("Start the round before finishing it."))
+    if rnd.finished_at is None:
+        rnd.finished_at = utcnow()
+        session.commit()
+    return rnd
+
+
+def orders_raised(session, rnd: Round) -> list[WorkOrder]:
+    """Work orders raised by this round's answers (cancelled ones included), in route order."""
+    return list(session.scalars(
+        select(WorkOrder).join(Answer, WorkOrder.answer_id == Answer.id)
+        .join(RoundStop, Answer.stop_id == RoundStop.id)
+        .where(Answer.round_id == rnd.id)
+        .order_by(RoundStop.position, WorkOrder.id)
+    ))

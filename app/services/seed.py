@@ -1,0 +1,148 @@
+"""Checklist import from checklists.yaml and the demo estate (idempotent)."""
+from datetime import time
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from app.models import (
+    Area, ChecklistItem, ChecklistTemplate, Checkpoint, Route, Schedule, Site, SlaRule, Team,
+    TemplateVersion, User,
+)
+from app.services.workorders import DEFAULT_SLA_HOURS
+
+CHECKLISTS = Path(__file__).resolve().parent.parent / "seed" / "checklists.yaml"
+DEMO_PASSWORD = "rounds-demo"
+
+TEAMS = {
+    "cleaning": ("保洁", "Cleaning"),
+    "greenery": ("绿化", "Greenery"),
+    "security": ("安管(秩序与停车)", "Security & parking"),
+    "engineering": ("工程维修", "Engineering"),
+    "customer_service": ("客服", "Customer service"),
+}
+
+AREAS = {
+    "service_centre": ("物业服务中心", "Service centre"),
+    "common_grounds": ("大区公共区域及道路", "Common grounds and roads"),
+    "central_garden": ("中心花园", "Central garden"),
+    "surface_parking": ("地面停车场", "Surface parking"),
+    "underground_garage": ("地下车库", "Underground garage"),
+    "sales_centre": ("销售中心", "Sales centre"),
+    "sample_unit_a": ("样板房A", "Sample unit A"),
+    "sales_washrooms": ("销售中心洗手间", "Sales-centre washrooms"),
+    "clubhouse": ("会所", "Clubhouse"),
+    "clubhouse_washrooms": ("会所洗手间", "Clubhouse washrooms"),
+    "street_shops": ("外围商铺", "Street shops"),
+}
+
+# (area, template) in walking order; the route starts and ends at the service centre.
+MORNING_ROUTE = [
+    ("common_grounds", "patrol_residential_common"),
+    ("central_garden", "patrol_greenery"),
+    ("surface_parking", "patrol_parking"),
+    ("underground_garage", "patrol_parking"),
+    ("sales_centre", "patrol_sales_centre"),
+    ("sample_unit_a", "patrol_sample_units"),
+    ("sales_washrooms", "patrol_washrooms"),
+    ("clubhouse", "patrol_clubhouse"),
+    ("clubhouse_washrooms", "patrol_washrooms"),
+    ("service_centre", "steward_post"),
+]
+# The afternoon round is the more detailed one: it adds the street shops.
+AFTERNOON_ROUTE = MORNING_ROUTE[:8] + [("street_shops", "patrol_street_shops")] + MORNING_ROUTE[8:]
+
+DEMO_USERS = [
+    # username, display name, role, team codes
+    ("supervisor", "王助理 Wang", "supervisor", []),
+    ("supervisor2", "李助理 Li", "supervisor", []),
+    ("manager", "陈经理 Chen", "manager", []),
+    ("admin", "系统管理员 Admin", "admin", []),
+    ("crew.cleaning", "赵保洁 Zhao", "crew", ["cleaning"]),
+    ("crew.greenery", "孙绿化 Sun", "crew", ["greenery"]),
+    ("crew.security", "周安管 Zhou", "crew", ["security"]),
+    ("crew.engineering", "吴工程 Wu", "crew", ["engineering"]),
+    ("crew.service", "郑客服 Zheng", "crew", ["customer_service"]),
+]
+
+
+def load_templates(session, path: Path = CHECKLISTS) -> dict[str, ChecklistTemplate]:
+    """Create version 1 of each template in the YAML that the database does not have yet."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    known = {t.code: t for t in session.scalars(select(ChecklistTemplate))}
+    for spec in data["templates"]:
+        if spec["id"] in known:
+            continue
+        # Only patrol checklists raise work orders; briefing and appearance failures are records.
+        tpl = ChecklistTemplate(code=spec["id"], kind=spec.get("kind", "patrol"),
+                                name_zh=spec["name_zh"], name_en=spec["name_en"],
+                                on_fail="work_order" if spec.get("kind") == "patrol" else "record")
+        version = TemplateVersion(template=tpl, number=1)
+        for pos, item in enumerate(spec["items"]):
+            version.items.append(ChecklistItem(
+                code=item["id"], position=pos, text_zh=item["text_zh"], text_en=item["text_en"],
+                category=item["category"], team_code=item["responsible_team"],
+                severity=item["severity"], photo_required_on_fail=bool(item["photo_required_on_fail"]),
+                points=int(item.get("points") or 0), room=item.get("room"),
+            ))
+        session.add(tpl)
+        known[tpl.code] = tpl
+    session.flush()
+    return known
+
+
+def create_site(session, code: str, name_zh: str, name_en: str, tz: str = "Asia/Shanghai") -> Site:
+    """A site with the five teams and their default SLA table."""
+    site = Site(code=code, name_zh=name_zh, name_en=name_en, timezone=tz)
+    session.add(site)
+    for tcode, (zh, en) in TEAMS.items():
+        team = Team(site=site, code=tcode, name_zh=zh, name_en=en)
+        session.add(team)
+        for severity, hours in DEFAULT_SLA_HOURS[tcode].items():
+            session.add(SlaRule(team=team, severity=severity, hours=hours))
+    session.flush()
+    return site
+
+
+def create_route(session, site: Site, code: str, names: tuple[str, str], stops, templates,
+                 slot: str, start: time, end: time) -> Route:
+    """A route through the site's areas with a daily schedule in one slot."""
+    areas = {a.code: a for a in site.areas}
+    route = Route(site=site, code=code, name_zh=names[0], name_en=names[1])
+    for pos, (acode, tcode) in enumerate(stops):
+        area = areas[acode]
+        cp = Checkpoint(route=route, position=pos, area=area, name_zh=area.name_zh, name_en=area.name_en)
+        cp.templates.append(templates[tcode])
+        session.add(cp)
+    session.add(Schedule(route=route, slot=slot, start_time=start, end_time=end,
+                         tolerance_minutes=15, weekdays="1234567"))
+    session.flush()
+    return route
+
+
+def seed_demo(session, password: str = DEMO_PASSWORD) -> bool:
+    """Create the demo estate unless it exists; True when something was created."""
+    templates = load_templates(session)
+    if session.scalar(select(Site).where(Site.code == "demo")) is not None:
+        session.commit()
+        return False
+    site = create_site(session, "demo", "翠湖花园", "Jade Lake Gardens")
+    for acode, (zh, en) in AREAS.items():
+        session.add(Area(site=site, code=acode, name_zh=zh, name_en=en))
+    session.flush()
+    session.refresh(site)
+    create_route(session, site, "morning", ("上午巡查路线", "Morning patrol route"), MORNING_ROUTE,
+                 templates, "morning", time(9, 30), time(11, 0))
+    create_route(session, site, "afternoon", ("下午巡查路线", "Afternoon patrol route"), AFTERNOON_ROUTE,
+                 templates, "afternoon", time(15, 0), time(17, 0))
+    teams = {t.code: t for t in site.teams}
+    for username, name, role, team_codes in DEMO_USERS:
+        if session.scalar(select(User).where(User.username == username)):
+            continue
+        user = User(username=username, display_name=name, role=role)
+        user.set_password(password)
+        user.sites.append(site)
+        user.teams.extend(teams[c] for c in team_codes)
+        session.add(user)
+    session.commit()
+    return True

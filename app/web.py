@@ -1,0 +1,29 @@
+"""Helpers shared by the blueprints: page-or-fragment rendering and load-or-404."""
+from flask import abort, current_app, render_template, request
+from flask_login import current_user
+
+from app.extensions import db
+from app.services.policy import can
+
+
+def is_partial() -> bool:
+    """An htmx request that wants a fragment: not boosted navigation, not a history restore."""
+    h = request.headers
+    return (h.get("HX-Request") == "true" and h.get("HX-Boosted") != "true"
+            and h.get("HX-History-Restore-Request") != "true")
+
+
+def render(page: str, fragment: str | None = None, status: int = 200, **context):
+    """Render the fragment for htmx, else the page (which includes the same fragment)."""
+    name = fragment if fragment and is_partial() else page
+    resp = current_app.make_response((render_template(name, **context), status))
+    resp.vary.add("HX-Request")
+    return resp
+
+
+def load(model, ident: int, action: str = "view"):
+    """The object if the current user may `action` it; 404 otherwise (existence is not leaked)."""
+    obj = db.session.get(model, ident)
+    if obj is None or not can(current_user, action, obj, db.session):
+        abort(404)
+    return obj

@@ -1,0 +1,1 @@
+"""Work orders: team queues and order pages."""

@@ -1,0 +1,17 @@
+// Small enhancements on top of htmx; every form works without this file.
+(function () {
+  "use strict";
+  function itemOf(evt) {
+    var elt = evt.detail && evt.detail.elt;
+    return elt && elt.closest ? elt.closest("form.item") : null;
+  }
+  function say(evt, key) {
+    var form = itemOf(evt);
+    if (!form) return;
+    var box = form.querySelector(".offline");
+    if (box) { box.textContent = document.body.dataset[key]; box.hidden = false; }
+  }
+  // No signal in the garage: tell the supervisor the tap was not saved; the form keeps its state.
+  document.addEventListener("htmx:sendError", function (evt) { say(evt, "offline"); });
+  document.addEventListener("htmx:responseError", function (evt) { say(evt, "failed"); });
+})();

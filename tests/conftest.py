@@ -1,0 +1,138 @@
+"""Shared fixtures: the app on SQLite or a throwaway PostgreSQL, clients, the demo estate."""
+import re
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from jinja2 import StrictUndefined
+from sqlalchemy import select, text
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db as _db
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", default="sqlite", choices=("sqlite", "postgresql"),
+                     help="database backend for the whole run")
+
+
+@pytest.fixture(scope="session")
+def database_url(request, tmp_path_factory):
+    """A file SQLite database (threads share it in browser tests) or a fresh PostgreSQL cluster."""
+    if request.config.getoption("--db") == "postgresql":
+        from tests.pg import Cluster
+
+        cluster = Cluster().start()
+        request.addfinalizer(cluster.stop)
+        return cluster.create_db("rounds_test")
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    """The app with its schema built by the real migrations."""
+    from flask_migrate import upgrade
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        PHOTO_DIR = str(tmp_path_factory.mktemp("photos"))
+
+    app = create_app(Config)
+    app.jinja_env.undefined = StrictUndefined
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Each test starts with empty tables and an empty photo store."""
+    ctx = app.app_context()
+    ctx.push()
+    yield
+    _db.session.remove()
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(text(f'DELETE FROM "{t}"'))
+    import shutil
+
+    shutil.rmtree(app.config["PHOTO_DIR"], ignore_errors=True)
+    Path(app.config["PHOTO_DIR"]).mkdir(parents=True, exist_ok=True)
+    ctx.pop()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def session(app):
+    return _db.session
+
+
+@pytest.fixture
+def demo(app):
+    """The demo estate: site, teams, users (password 'rounds-demo'), routes and templates."""
+    from app.models import Route, Site, Team, User
+    from app.services.seed import seed_demo
+
+    seed_demo(_db.session)
+    site = _db.session.scalar(select(Site).where(Site.code == "demo"))
+    users = {u.username: u for u in _db.session.scalars(select(User))}
+    teams = {t.code: t for t in _db.session.scalars(select(Team).where(Team.site_id == site.id))}
+    routes = {r.code: r for r in _db.session.scalars(select(Route).where(Route.site_id == site.id))}
+    return SimpleNamespace(site=site, users=users, teams=teams, routes=routes)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = CSRF_RE.search(html) or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+class Auth:
+    """Log a test client in and out through the real login form."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username="supervisor", password="rounds-demo"):
+        page = self.client.get("/login")
+        token = csrf_from(page.get_data(as_text=True))
+        return self.client.post("/login", data={"username": username, "password": password,
+                                                "csrf_token": token})
+
+    def token(self, path="/today"):
+        return csrf_from(self.client.get(path).get_data(as_text=True))
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+def at_local(site, y, m, d, hh, mm):
+    """A site-local wall-clock time as an aware UTC datetime."""
+    return datetime(y, m, d, hh, mm, tzinfo=site.tz).astimezone(timezone.utc)
+
+
+@pytest.fixture
+def local():
+    return at_local
