@@ -13,10 +13,10 @@ def is_partial() -> bool:
             and h.get("HX-History-Restore-Request") != "true")
 
 
-def render(page: str, fragment: str | None = None, status: int = 200, **context):
+def render(page: str, fragment: str | None = None, status_code: int = 200, **context):
     """Render the fragment for htmx, else the page (which includes the same fragment)."""
     name = fragment if fragment and is_partial() else page
-    resp = current_app.make_response((render_template(name, **context), status))
+    resp = current_app.make_response((render_template(name, **context), status_code))
     resp.vary.add("HX-Request")
     return resp
 

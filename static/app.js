@@ -13,5 +13,7 @@
   }
   // No signal in the garage: tell the supervisor the tap was not saved; the form keeps its state.
   document.addEventListener("htmx:sendError", function (evt) { say(evt, "offline"); });
-  document.addEventListener("htmx:responseError", function (evt) { say(evt, "failed"); });
+  document.addEventListener("htmx:responseError", function (evt) {
+    say(evt, evt.detail.xhr && evt.detail.xhr.status === 400 ? "expired" : "failed");
+  });
 })();

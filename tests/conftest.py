@@ -6,6 +6,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from jinja2 import StrictUndefined
 from sqlalchemy import select, text
 
@@ -35,6 +37,10 @@ def database_url(request, tmp_path_factory):
 def app(database_url, tmp_path_factory):
     """The app with its schema built by the real migrations."""
     from flask_migrate import upgrade
+
+    import app.models.user as user_model
+
+    user_model.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # cheap hashes: tests log in a lot
 
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url
@@ -92,8 +98,28 @@ def demo(app):
     return SimpleNamespace(site=site, users=users, teams=teams, routes=routes)
 
 
+class FreshGlobalsClient(FlaskClient):
+    """Each request gets a fresh `g`, as in production.
+
+    Tests keep an app context pushed (for the database), and Flask reuses it for requests:
+    without this, Flask-Login's cached user and Flask-WTF's CSRF token would leak between requests.
+    """
+
+    def open(self, *args, **kwargs):
+        ctx = _cv_app.get(None)
+        saved = ctx.g if ctx is not None else None
+        if ctx is not None:
+            ctx.g = ctx.app.app_ctx_globals_class()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            if ctx is not None:
+                ctx.g = saved
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = FreshGlobalsClient
     return app.test_client()
 
 

@@ -49,7 +49,7 @@ def login():
             status = 401
     elif request.method == "POST":
         status = 422
-    return render("auth/login.html", form=form, status=status)
+    return render("auth/login.html", form=form, status_code=status)
 
 
 @bp.post("/logout")

@@ -1,7 +1,10 @@
 """Error pages with plain messages in the user's language (fragments for htmx)."""
 from flask import request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+
+from app.extensions import login
 
 from app.web import render
 
@@ -9,6 +12,9 @@ from app.web import render
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e):
+        if not current_user.is_authenticated and request.endpoint != "auth.login":
+            # An expired session is the usual cause: go to the login page, whole page, not a fragment.
+            return login.unauthorized()
         return _error(400, _("This page has expired. Reload it and try again — nothing was changed."))
 
     @app.errorhandler(404)
@@ -30,5 +36,5 @@ def register(app) -> None:
 
 
 def _error(status: int, message: str):
-    return render("errors/error.html", "errors/_error.html", status=status, message=message,
+    return render("errors/error.html", "errors/_error.html", status_code=status, message=message,
                   path=request.path)

@@ -11,6 +11,8 @@ from app.models.site import Site, Team
 from app.models.types import UTCDateTime
 
 ROLES = ("supervisor", "crew", "manager", "admin")
+# Werkzeug's default (scrypt). The test suite swaps in a cheap method to stay fast.
+PASSWORD_HASH_METHOD = "scrypt"
 
 user_site = Table(
     "user_site",
@@ -26,6 +28,11 @@ user_team = Table(
 )
 
 
+def hash_password(password: str) -> str:
+    """A salted hash of the password."""
+    return generate_password_hash(password, method=PASSWORD_HASH_METHOD)
+
+
 class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -39,7 +46,7 @@ class User(UserMixin, db.Model):
     teams: Mapped[list[Team]] = relationship(secondary=user_team, order_by="Team.id")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

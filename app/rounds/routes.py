@@ -39,7 +39,7 @@ def start(round_id: int):
     try:
         svc.start_round(db.session, rnd, current_user)
     except svc.RoundRefused as e:
-        return render("errors/error.html", "errors/_error.html", status=409, message=e.message,
+        return render("errors/error.html", "errors/_error.html", status_code=409, message=e.message,
                       path=request.path)
     return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=1))
 
@@ -140,13 +140,13 @@ def answer(round_id: int, stop_id: int, item_id: int):
             number = _number_of(rnd, stop)
             ctx = checkpoint_context(rnd, number, errors={(stop.id, item.id): error},
                                      drafts={(stop.id, item.id): form.note.data})
-            return render("rounds/checkpoint.html", status=status, **ctx)
+            return render("rounds/checkpoint.html", status_code=status, **ctx)
         return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=_number_of(rnd, stop))
                         + f"#item-{stop.id}-{item.id}")
     existing = svc.answers_for(db.session, rnd, [stop]).get((stop.id, item.id))
     ctx = item_context(rnd, stop, item, existing, error=error,
                        draft_note=form.note.data if error else None)
-    return render("rounds/_answer_response.html", status=status,
+    return render("rounds/_answer_response.html", status_code=status,
                   progress=svc.progress(db.session, rnd), **ctx)
 
 

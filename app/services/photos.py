@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pillow_heif
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 # Once, at import: teaches Image.open to recognise HEIF/HEIC by its ftyp box.
@@ -59,7 +60,7 @@ _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 class PhotoRejected(Exception):
     """An upload we will not store; ``message`` is a translatable, user-facing explanation."""
 
-    def __init__(self, message) -> None:
+    def __init__(self, message: LazyString | str) -> None:
         super().__init__(message)
         # Kept lazy so it renders in the locale of whoever displays it.
         self.message = message
@@ -120,7 +121,7 @@ def normalise(
     try:
         # catch_warnings is process-global before Python 3.14; if threads race on it, the
         # worst case is a bomb warning staying a warning, and _open's own max_pixels check
-        # (well below Pillow's 89 MP warning threshold) still refuses the file.
+        # (50 MP by default, below Pillow's 89 MP warning threshold) still refuses the file.
         with warnings.catch_warnings():
             # Pillow only *warns* between 1x and 2x its own pixel limit; make that a refusal.
             warnings.simplefilter("error", Image.DecompressionBombWarning)

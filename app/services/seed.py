@@ -1,5 +1,6 @@
 """Checklist import from checklists.yaml and the demo estate (idempotent)."""
 from datetime import time
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -9,6 +10,7 @@ from app.models import (
     Area, ChecklistItem, ChecklistTemplate, Checkpoint, Route, Schedule, Site, SlaRule, Team,
     TemplateVersion, User,
 )
+from app.models.user import hash_password
 from app.services.workorders import DEFAULT_SLA_HOURS
 
 CHECKLISTS = Path(__file__).resolve().parent.parent / "seed" / "checklists.yaml"
@@ -66,9 +68,16 @@ DEMO_USERS = [
 ]
 
 
+@lru_cache(maxsize=4)
+def _read_yaml(path: Path) -> dict:
+    # The C loader parses checklists.yaml ~10x faster than the pure-Python one.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+
+
 def load_templates(session, path: Path = CHECKLISTS) -> dict[str, ChecklistTemplate]:
     """Create version 1 of each template in the YAML that the database does not have yet."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = _read_yaml(path)
     known = {t.code: t for t in session.scalars(select(ChecklistTemplate))}
     for spec in data["templates"]:
         if spec["id"] in known:
@@ -136,11 +145,11 @@ def seed_demo(session, password: str = DEMO_PASSWORD) -> bool:
     create_route(session, site, "afternoon", ("下午巡查路线", "Afternoon patrol route"), AFTERNOON_ROUTE,
                  templates, "afternoon", time(15, 0), time(17, 0))
     teams = {t.code: t for t in site.teams}
+    password_hash = hash_password(password)  # one hash for all demo users: they share a password
     for username, name, role, team_codes in DEMO_USERS:
         if session.scalar(select(User).where(User.username == username)):
             continue
-        user = User(username=username, display_name=name, role=role)
-        user.set_password(password)
+        user = User(username=username, display_name=name, role=role, password_hash=password_hash)
         user.sites.append(site)
         user.teams.extend(teams[c] for c in team_codes)
         session.add(user)

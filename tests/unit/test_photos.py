@@ -10,6 +10,7 @@ import random
 import struct
 import zlib
 
+import flask
 import pillow_heif
 import pytest
 from PIL import Image, ImageCms
@@ -18,6 +19,17 @@ from app.services.photos import Normalised, PhotoRejected, normalise
 from app.services.storage import LocalPhotoStore, PhotoStore
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
+
+
+@pytest.fixture(autouse=True)
+def _clean():
+    """Replace tests/conftest.py's autouse fixture of this name for this module.
+
+    That one builds the app, resets the database and pushes an app context for every test.
+    These tests need none of it, and inside an app context the lazy refusal messages would
+    render in the default locale (zh_Hans) instead of the English asserted here.
+    """
+    yield
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
 
@@ -198,10 +210,10 @@ def test_multi_picture_jpeg_from_a_phone_is_accepted():
 def test_transparent_areas_become_white_not_black():
     img = Image.new("RGBA", (400, 300), (0, 0, 0, 0))
     img.paste((200, 0, 0, 255), (0, 0, 200, 300))  # opaque red left half
-    for kind in ("PNG", "WEBP"):
-        photo, _ = output_of(normalise(encode(img, kind, **({"lossless": True} if kind == "WEBP" else {}))))
-        assert near(photo.getpixel((100, 150)), (200, 0, 0)), kind
-        assert near(photo.getpixel((300, 150)), WHITE), kind
+    for data in (encode(img, "PNG"), encode(img, "WEBP", lossless=True)):
+        photo, _ = output_of(normalise(data))
+        assert near(photo.getpixel((100, 150)), (200, 0, 0))
+        assert near(photo.getpixel((300, 150)), WHITE)
 
 
 def test_palette_png_with_transparency_becomes_white_background():
@@ -482,7 +494,9 @@ def test_corrupted_uploads_are_refused_or_repaired_never_crash(kind):
 
 
 def test_refusal_message_is_plain_text_outside_a_request():
-    # Lazy strings render untranslated with no app context; with one they translate.
+    # Lazy strings render untranslated with no app context (inside a request they follow
+    # the user's locale). Guards the _clean override above, too.
+    assert not flask.has_app_context()
     with pytest.raises(PhotoRejected) as info:
         normalise(b"not a photo")
     assert str(info.value) == "This file is not a photo. Use a JPEG, PNG, WebP or HEIC image."
