@@ -1,10 +1,19 @@
 """flask commands: seed-demo, create-user."""
+import subprocess
+import sys
+from pathlib import Path
+
 import click
 
 from app.extensions import db
 
 
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+ROOT = TRANSLATIONS.parent.parent
+
+
 def register(app) -> None:
+    app.cli.add_command(translate)
     @app.cli.command("seed-demo")
     def seed_demo_command():
         """Create the demo estate, its teams, users, routes and checklists (idempotent)."""
@@ -35,3 +44,43 @@ def register(app) -> None:
         db.session.commit()
         click.echo(f"User {username} created.")
 
+
+
+@click.group()
+def translate():
+    """Translation catalogs: extract, update, compile."""
+
+
+@translate.command()
+def update():
+    """Extract strings, merge them into zh_Hans and en, and fill en with the English source."""
+    pot = TRANSLATIONS / "messages.pot"
+    pybabel = [sys.executable, "-m", "babel.messages.frontend"]
+    subprocess.run(pybabel + ["extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-o", str(pot),
+                              str(ROOT / "app"), str(ROOT / "templates")], check=True)
+    subprocess.run(pybabel + ["update", "-i", str(pot), "-d", str(TRANSLATIONS)], check=True)
+    fill_english()
+    click.echo("Now translate the empty entries in zh_Hans/LC_MESSAGES/messages.po.")
+
+
+@translate.command()
+def compile():  # noqa: A001 - the command's name
+    """Compile the catalogs to .mo files."""
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-d",
+                    str(TRANSLATIONS)], check=True)
+
+
+def fill_english() -> None:
+    """The en catalog is the source text itself; keep it complete so nothing shows untranslated."""
+    from babel.messages.pofile import read_po, write_po
+
+    path = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as f:
+        catalog = read_po(f, locale="en")
+    for msg in catalog:
+        if not msg.id:
+            continue
+        msg.flags.discard("fuzzy")
+        msg.string = msg.id if isinstance(msg.id, str) else tuple(msg.id)
+    with path.open("wb") as f:
+        write_po(f, catalog, width=100)

@@ -120,7 +120,9 @@ class FreshGlobalsClient(FlaskClient):
 @pytest.fixture
 def client(app):
     app.test_client_class = FreshGlobalsClient
-    return app.test_client()
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # tests read English unless they ask for zh
+    return client
 
 
 CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
