@@ -103,3 +103,10 @@ def test_language_switch_is_remembered_for_the_user(client, auth, demo, session)
     html = client.get("/today", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert 'lang="en"' in html and "Morning round" in html
     assert demo.users["supervisor"].locale == "en"
+
+
+def test_pages_carry_security_headers(client, demo):
+    resp = client.get("/login")
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
