@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.main.routes import user_sites
-from app.models import ChecklistItem, Round, RoundStop
+from app.models import Answer, ChecklistItem, Photo, Round, RoundStop
 from app.rounds.forms import AnswerForm, EmptyForm
 from app.services import rounds as svc
 from app.services import schedule
@@ -120,6 +120,7 @@ def answer(round_id: int, stop_id: int, item_id: int):
         error, status = _("Choose pass, fail or n.a."), 422
     else:
         try:
+            svc.ensure_answerable(rnd)
             files = [f.read() for f in (form.photos.data or []) if f and f.filename]
             cfg = current_app.config
             images = normalise_all(files, max_bytes=cfg["MAX_PHOTO_BYTES"],
@@ -146,6 +147,35 @@ def answer(round_id: int, stop_id: int, item_id: int):
     existing = svc.answers_for(db.session, rnd, [stop]).get((stop.id, item.id))
     ctx = item_context(rnd, stop, item, existing, error=error,
                        draft_note=form.note.data if error else None)
+    return render("rounds/_answer_response.html", status_code=status,
+                  progress=svc.progress(db.session, rnd), **ctx)
+
+
+@bp.post("/rounds/<int:round_id>/answers/<int:answer_id>/photos/<int:photo_id>/remove")
+@login_required
+def remove_photo(round_id: int, answer_id: int, photo_id: int):
+    """Remove a photo from an answer while the round is open."""
+    rnd = load(Round, round_id, "walk")
+    answer = db.session.get(Answer, answer_id)
+    photo = db.session.get(Photo, photo_id)
+    if answer is None or photo is None or answer.round_id != rnd.id:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    error, status = None, 200
+    try:
+        svc.remove_photo(db.session, rnd, answer, photo)
+    except svc.RoundRefused as e:
+        db.session.rollback()
+        error, status = str(e.message), 422
+    if not is_partial() and not error:
+        return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=_number_of(rnd, answer.stop))
+                        + f"#item-{answer.stop_id}-{answer.item_id}")
+    if not is_partial():
+        ctx = checkpoint_context(rnd, _number_of(rnd, answer.stop),
+                                 errors={(answer.stop_id, answer.item_id): error})
+        return render("rounds/checkpoint.html", status_code=status, **ctx)
+    ctx = item_context(rnd, answer.stop, answer.item, answer, error=error)
     return render("rounds/_answer_response.html", status_code=status,
                   progress=svc.progress(db.session, rnd), **ctx)
 

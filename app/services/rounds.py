@@ -40,8 +40,21 @@ def start_round(session, rnd: Round, user: User) -> Round:
             position += 1
     rnd.started_at = utcnow()
     rnd.supervisor_id = user.id
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two supervisors tapped Start at once: the other one's start stands.
+        session.rollback()
+        session.refresh(rnd)
     return rnd
+
+
+def ensure_answerable(rnd: Round) -> None:
+    """Refuse early (before any photo work) when the round cannot take answers."""
+    if rnd.finished_at is not None:
+        raise RoundRefused(_l("This round is finished and can no longer be changed."))
+    if rnd.started_at is None:
+        raise RoundRefused(_l("Start the round before answering."))
 
 
 def stops_by_checkpoint(rnd: Round) -> list[list[RoundStop]]:
@@ -107,10 +120,7 @@ def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user:
 
     `result=None` keeps the current result (a note or photos only). Nothing is written when refused.
     """
-    if rnd.finished_at is not None:
-        raise RoundRefused(_l("This round is finished and can no longer be changed."))
-    if rnd.started_at is None:
-        raise RoundRefused(_l("Start the round before answering."))
+    ensure_answerable(rnd)
     if result is not None and result not in RESULTS:
         raise RoundRefused(_l("Choose pass, fail or n.a."))
     if stop.round_id != rnd.id or item.version_id != stop.version_id:
@@ -139,6 +149,18 @@ def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user:
         workorders.raise_for_answer(session, answer, user)
     elif raises_orders and before == "fail" and final in ("pass", "na"):
         workorders.cancel_for_answer(session, answer, user)
+    session.commit()
+    return answer
+
+
+def remove_photo(session, rnd: Round, answer: Answer, photo: Photo) -> Answer:
+    """Take a photo off an answer (the stored file stays: other answers may share it)."""
+    ensure_answerable(rnd)
+    if photo not in answer.photos:
+        return answer
+    if (answer.result == "fail" and answer.item.photo_required_on_fail and len(answer.photos) == 1):
+        raise RoundRefused(_l("A failed item needs at least one photo. Add another before removing this one."))
+    answer.photos.remove(photo)
     session.commit()
     return answer
 

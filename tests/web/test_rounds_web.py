@@ -210,3 +210,23 @@ def test_team_list_shows_order_newest_first(client, walk, session, demo):
     html = client.get(f"/teams/{demo.teams['security'].id}/orders",
                       headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert html.index("No owner using more spaces") < html.index("Car-park entry/exit guard")
+
+
+def test_remove_photo_but_not_the_last_one_of_a_required_fail(client, walk, session):
+    rnd, token = walk
+    url, _, _ = item_url(rnd, "patrol_residential_common", "roads_clean")
+    client.post(url, headers=HX, content_type="multipart/form-data", data={
+        "result": "fail", "csrf_token": token,
+        "photos": [(io.BytesIO(jpeg_bytes(color=(200, 0, 0))), "a.jpg"),
+                   (io.BytesIO(jpeg_bytes(color=(0, 0, 200))), "b.jpg")]})
+    answer = session.scalar(select(Answer))
+    first, second = answer.photos
+    base = f"/rounds/{rnd.id}/answers/{answer.id}/photos"
+    resp = client.post(f"{base}/{first.id}/remove", headers=HX, data={"csrf_token": token})
+    assert resp.status_code == 200
+    assert f"/photos/{first.id}/thumb.jpg" not in resp.get_data(as_text=True)
+    resp = client.post(f"{base}/{second.id}/remove", headers=HX, data={"csrf_token": token})
+    assert resp.status_code == 422
+    assert "needs at least one photo" in resp.get_data(as_text=True)
+    session.expire_all()
+    assert [p.id for p in session.get(Answer, answer.id).photos] == [second.id]
