@@ -1,6 +1,7 @@
 """Supervisor rounds: Today, checkpoints, one-tap answers, finishing."""
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.extensions import db
@@ -85,7 +86,8 @@ def checkpoint_context(rnd: Round, number: int, errors=None, drafts=None) -> dic
                                      error=(errors or {}).get((stop.id, item.id)),
                                      draft_note=(drafts or {}).get((stop.id, item.id))))
     return dict(rnd=rnd, number=number, count=len(svc.stops_by_checkpoint(rnd)), stop=group[0],
-                rows=rows, progress=svc.progress(db.session, rnd))
+                rows=rows, progress=svc.progress(db.session, rnd), form=EmptyForm(),
+                unanswered=sum(1 for r in rows if not (r["answer"] and r["answer"].result)))
 
 
 def item_context(rnd, stop, item, answer, error=None, draft_note=None) -> dict:
@@ -103,6 +105,22 @@ def checkpoint(round_id: int, number: int):
     if rnd.started_at is None:
         return redirect(url_for("rounds.today"))
     return render("rounds/checkpoint.html", **checkpoint_context(rnd, number))
+
+
+@bp.post("/rounds/<int:round_id>/checkpoints/<int:number>/pass-rest")
+@login_required
+def pass_rest(round_id: int, number: int):
+    """Mark every unanswered item of one checkpoint as pass (answered ones are left alone)."""
+    rnd = load(Round, round_id, "walk")
+    group = _checkpoint_group(rnd, number)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        n = svc.pass_remaining(db.session, rnd, group, current_user)
+        flash(ngettext("%(num)d item marked pass.", "%(num)d items marked pass.", n), "info")
+    except svc.RoundRefused as e:
+        flash(str(e.message), "error")
+    return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=number))
 
 
 @bp.post("/rounds/<int:round_id>/stops/<int:stop_id>/items/<int:item_id>")

@@ -153,6 +153,23 @@ def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user:
     return answer
 
 
+def pass_remaining(session, rnd: Round, stops: list[RoundStop], user: User) -> int:
+    """Answer pass to every item of these stops that has no result yet; returns how many."""
+    ensure_answerable(rnd)
+    existing = answers_for(session, rnd, stops)
+    count = 0
+    for stop in stops:
+        for item in stop.version.items:
+            answer = existing.get((stop.id, item.id))
+            if answer is not None and answer.result is not None:
+                continue
+            answer = answer or _get_or_create_answer(session, rnd, stop, item, user)
+            answer.result, answer.answered_by_id, answer.answered_at = "pass", user.id, utcnow()
+            count += 1
+    session.commit()
+    return count
+
+
 def remove_photo(session, rnd: Round, answer: Answer, photo: Photo) -> Answer:
     """Take a photo off an answer (the stored file stays: other answers may share it)."""
     ensure_answerable(rnd)

@@ -230,3 +230,18 @@ def test_remove_photo_but_not_the_last_one_of_a_required_fail(client, walk, sess
     assert "needs at least one photo" in resp.get_data(as_text=True)
     session.expire_all()
     assert [p.id for p in session.get(Answer, answer.id).photos] == [second.id]
+
+
+def test_pass_the_rest_of_a_checkpoint_keeps_existing_answers(client, walk, session):
+    rnd, token = walk
+    url, _, _ = item_url(rnd, "patrol_parking", "car_gate_guard_conduct")  # checkpoint 3
+    client.post(url, headers=HX, data={"result": "fail", "csrf_token": token})
+    page = client.get(f"/rounds/{rnd.id}/checkpoints/3").get_data(as_text=True)
+    assert "Mark the 12 unanswered items pass" in page
+    resp = client.post(f"/rounds/{rnd.id}/checkpoints/3/pass-rest", data={"csrf_token": token})
+    assert resp.headers["Location"] == f"/rounds/{rnd.id}/checkpoints/3"
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "12 items marked pass." in page and "13 of 109 answered, 1 failed" in page
+    assert session.scalar(select(func.count(WorkOrder.id))) == 1
+    results = session.scalars(select(Answer.result)).all()
+    assert sorted(results).count("pass") == 12 and results.count("fail") == 1
