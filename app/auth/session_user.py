@@ -1,6 +1,7 @@
 """Flask-Login wiring: loading the user and answering unauthenticated requests."""
 from flask import redirect, request, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 
@@ -14,7 +15,9 @@ def configure(login) -> None:
     def load_user(user_id: str):
         from app.models import User
 
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # Every policy check needs the user's sites and teams: one statement loads all three.
+        options = [joinedload(User.sites), joinedload(User.teams)]
+        user = db.session.get(User, int(user_id), options=options) if user_id.isdigit() else None
         return user if user is not None and user.active else None
 
     @login.unauthorized_handler

@@ -3,10 +3,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.main.routes import user_sites
-from app.models import Answer, ChecklistItem, Photo, Round, RoundStop
+from app.models import Answer, ChecklistItem, Photo, Round, RoundStop, TemplateVersion
 from app.rounds.forms import AnswerForm, EmptyForm
 from app.services import rounds as svc
 from app.services import schedule
@@ -129,10 +130,12 @@ def answer(round_id: int, stop_id: int, item_id: int):
     """Save one answer (result, note, photos). htmx gets the item and the progress counter back."""
     rnd = load(Round, round_id, "walk")
     stop = db.session.get(RoundStop, stop_id)
-    item = db.session.get(ChecklistItem, item_id)
+    item = db.session.get(ChecklistItem, item_id,
+                          options=[joinedload(ChecklistItem.version).joinedload(TemplateVersion.template)])
     if stop is None or item is None or stop.round_id != rnd.id or item.version_id != stop.version_id:
         abort(404)
     form = AnswerForm()
+    saved = None
     error, status = None, 200
     if not form.validate_on_submit():
         error, status = _("Choose pass, fail or n.a."), 422
@@ -146,8 +149,8 @@ def answer(round_id: int, stop_id: int, item_id: int):
                                    long_edge=cfg["PHOTO_LONG_EDGE"], thumb_edge=cfg["THUMB_LONG_EDGE"])
             photos = store_photos(db.session, current_app.extensions["photo_store"], rnd.site,
                                   current_user, images)
-            svc.answer_item(db.session, rnd, stop, item, current_user, result=form.result.data or None,
-                            note=form.note.data, photos=photos)
+            saved = svc.answer_item(db.session, rnd, stop, item, current_user,
+                                    result=form.result.data or None, note=form.note.data, photos=photos)
         except PhotoRejected as e:
             db.session.rollback()
             error, status = str(e.message), 422
@@ -162,8 +165,8 @@ def answer(round_id: int, stop_id: int, item_id: int):
             return render("rounds/checkpoint.html", status_code=status, **ctx)
         return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=_number_of(rnd, stop))
                         + f"#item-{stop.id}-{item.id}")
-    existing = svc.answers_for(db.session, rnd, [stop]).get((stop.id, item.id))
-    ctx = item_context(rnd, stop, item, existing, error=error,
+    answer = saved or svc.answers_for(db.session, rnd, [stop]).get((stop.id, item.id))
+    ctx = item_context(rnd, stop, item, answer, error=error,
                        draft_note=form.note.data if error else None)
     return render("rounds/_answer_response.html", status_code=status,
                   progress=svc.progress(db.session, rnd), **ctx)

@@ -70,14 +70,16 @@ def stops_by_checkpoint(rnd: Round) -> list[list[RoundStop]]:
 
 def progress(session, rnd: Round) -> Progress:
     """Items in the round, how many are answered, how many failed — one query."""
-    total = session.scalar(
+    total = (
         select(func.count(ChecklistItem.id))
         .select_from(RoundStop)
         .join(ChecklistItem, ChecklistItem.version_id == RoundStop.version_id)
         .where(RoundStop.round_id == rnd.id)
+        .scalar_subquery()
     )
-    answered, failed = session.execute(
+    total, answered, failed = session.execute(
         select(
+            total,
             func.count(Answer.result),
             func.coalesce(func.sum(case((Answer.result == "fail", 1), else_=0)), 0),
         ).where(Answer.round_id == rnd.id)
@@ -99,19 +101,22 @@ def order_for(session, answer: Answer | None) -> WorkOrder | None:
     return session.scalar(select(WorkOrder).where(WorkOrder.answer_id == answer.id))
 
 
-def _get_or_create_answer(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user: User) -> Answer:
-    answer = session.scalar(select(Answer).where(Answer.stop_id == stop.id, Answer.item_id == item.id))
-    if answer is not None:
-        return answer
-    answer = Answer(round_id=rnd.id, stop_id=stop.id, item_id=item.id, note="",
-                    answered_by_id=user.id, answered_at=utcnow())
+def _create_answer(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user: User,
+                   result: str | None = None, note: str = "", photos=()) -> Answer | None:
+    """Insert a new answer; None if a concurrent request inserted the same (stop, item) first."""
+    answer = Answer(round_id=rnd.id, stop_id=stop.id, item_id=item.id, result=result, note=note,
+                    answered_by_id=user.id, answered_at=utcnow(), photos=list(photos))
     try:
         # Savepoint: a resent request may insert the same (stop, item) at the same moment.
         with session.begin_nested():
             session.add(answer)
+        return answer
     except IntegrityError:
-        answer = session.scalar(select(Answer).where(Answer.stop_id == stop.id, Answer.item_id == item.id))
-    return answer
+        return None
+
+
+def _find_answer(session, stop: RoundStop, item: ChecklistItem) -> Answer | None:
+    return session.scalar(select(Answer).where(Answer.stop_id == stop.id, Answer.item_id == item.id))
 
 
 def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user: User, *,
@@ -126,23 +131,26 @@ def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user:
     if stop.round_id != rnd.id or item.version_id != stop.version_id:
         raise LookupError("item not in this round")
 
-    existing = session.scalar(select(Answer).where(Answer.stop_id == stop.id, Answer.item_id == item.id))
+    existing = _find_answer(session, stop, item)
     final = result if result is not None else (existing.result if existing else None)
     has_photo = bool(photos) or bool(existing and existing.photos)
     if final == "fail" and item.photo_required_on_fail and not has_photo:
         raise RoundRefused(_l("A photo is required to fail this item. Take a photo, then tap Fail again."))
 
-    answer = existing or _get_or_create_answer(session, rnd, stop, item, user)
-    before = answer.result
-    for photo in photos:
-        if photo not in answer.photos:
-            answer.photos.append(photo)
-    if note is not None:
-        answer.note = note.strip()[:2000]
-    answer.result = final
-    answer.answered_by_id = user.id
-    answer.answered_at = utcnow()
-    session.flush()
+    clean_note = note.strip()[:2000] if note is not None else None
+    answer = None if existing else _create_answer(session, rnd, stop, item, user, final,
+                                                  clean_note or "", photos)
+    before = None
+    if answer is None:  # an update, or a resent request that lost the race to insert
+        answer = existing or _find_answer(session, stop, item)
+        before = answer.result
+        for photo in photos:
+            if photo not in answer.photos:
+                answer.photos.append(photo)
+        if clean_note is not None:
+            answer.note = clean_note
+        answer.result, answer.answered_by_id, answer.answered_at = final, user.id, utcnow()
+        session.flush()
 
     raises_orders = item.version.template.on_fail == "work_order"
     if raises_orders and final == "fail":
@@ -163,8 +171,11 @@ def pass_remaining(session, rnd: Round, stops: list[RoundStop], user: User) -> i
             answer = existing.get((stop.id, item.id))
             if answer is not None and answer.result is not None:
                 continue
-            answer = answer or _get_or_create_answer(session, rnd, stop, item, user)
-            answer.result, answer.answered_by_id, answer.answered_at = "pass", user.id, utcnow()
+            if answer is None:
+                if _create_answer(session, rnd, stop, item, user, "pass") is None:
+                    continue  # answered by a concurrent request just now: leave it
+            else:
+                answer.result, answer.answered_by_id, answer.answered_at = "pass", user.id, utcnow()
             count += 1
     session.commit()
     return count
