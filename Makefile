@@ -28,7 +28,7 @@ $(SECRET_FILE):
 	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
 
 translations: | $(BIN)/python
-	$(BIN)/pybabel compile -q -d app/translations
+	$(BIN)/pybabel compile -d app/translations >/dev/null
 
 run: $(VENV)/.run-deps $(SECRET_FILE) translations
 	ROUNDS_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask db upgrade

@@ -79,6 +79,12 @@ class _LiveServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+        # Close the pooled connections the request threads opened before the database goes away
+        # (else PostgreSQL connections are garbage-collected open: ResourceWarning -> error).
+        from app.extensions import db
+
+        with self.app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
