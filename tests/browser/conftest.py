@@ -26,8 +26,6 @@ MIN_TAP = 44  # px: WCAG 2.5.5 / Apple HIG; the app's own --tap is 48
 DEMO_PASSWORD = "rounds-demo"
 STATUS_LABELS_EN = {"Upcoming", "Due now", "In progress", "Done", "Late", "Missed"}
 
-expect.set_options(timeout=5_000)
-
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "locale(name): Accept-Language locale of the `phone` fixture")
@@ -123,18 +121,26 @@ def browser(_playwright):
 @pytest.fixture
 def phone_factory(browser, live_server):
     """phone_factory(locale="en-US", width=390, height=844) -> a new Page in a fresh phone context."""
-    contexts = []
+    contexts, script_errors = [], []
+
+    def on_console(msg):
+        if msg.type == "error" and "Content Security Policy" in msg.text:
+            script_errors.append(f"CSP: {msg.text}")
 
     def make(locale: str = "en-US", width: int = 390, height: int = 844) -> Page:
         ctx = browser.new_context(**{**PHONE, "viewport": {"width": width, "height": height}},
                                   locale=locale, base_url=live_server)
         ctx.set_default_timeout(10_000)
         contexts.append(ctx)
-        return ctx.new_page()
+        page = ctx.new_page()
+        page.on("pageerror", lambda exc: script_errors.append(f"JS error: {exc}"))
+        page.on("console", on_console)
+        return page
 
     yield make
     for ctx in contexts:
         ctx.close()
+    assert not script_errors, "the browser reported:\n  " + "\n  ".join(script_errors)
 
 
 @pytest.fixture
