@@ -125,7 +125,10 @@ def phone_factory(browser, live_server):
 
     def on_console(msg):
         if msg.type == "error" and "Content Security Policy" in msg.text:
-            script_errors.append(f"CSP: {msg.text}")
+            where = msg.location or {}
+            script_errors.append(f"CSP at {where.get('url')}:{where.get('lineNumber')}:"
+                                 f"{where.get('columnNumber')} on {msg.page.url if msg.page else '?'}: "
+                                 f"{msg.text[:110]}")
 
     def make(locale: str = "en-US", width: int = 390, height: int = 844) -> Page:
         ctx = browser.new_context(**{**PHONE, "viewport": {"width": width, "height": height}},
@@ -164,7 +167,9 @@ def shot(request):
 
     def take(page: Page, name: str) -> Path:
         path = folder / f"{next(counter):02d}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # caret="initial": hiding the caret leaves style="" on every input, which htmx's settle
+        # step then copies onto swapped-in elements (a CSP style-src violation of our making).
+        page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
 
     return take

@@ -107,7 +107,8 @@ def test_supervisor_walks_the_morning_round(demo, phone: Page, shot):
     expect(page).to_have_url(re.compile(rf"/rounds/{round_id}/checkpoints/1$"))
     shot(page, "three-passed")
 
-    # Fail a photo-required item without a photo: refused in place, the note typed is kept.
+    # Change the first item (Roads…, photo needed if failed) from Pass to Fail without a photo:
+    # refused in place, the note typed is kept, its Pass and the other answers stay.
     roads = item[0]
     roads.locator("summary").tap()
     roads.locator("textarea[name=note]").fill("Leaves and a drinks can by gate 3")
