@@ -50,7 +50,9 @@ def app(database_url, tmp_path_factory):
     app.jinja_env.undefined = StrictUndefined
     with app.app_context():
         upgrade()
-    return app
+    yield app
+    with app.app_context():
+        _db.engine.dispose()  # close pooled connections before the PostgreSQL cluster stops
 
 
 @pytest.fixture(autouse=True)

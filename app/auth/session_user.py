@@ -1,5 +1,5 @@
 """Flask-Login wiring: loading the user and answering unauthenticated requests."""
-from flask import redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
@@ -24,6 +24,9 @@ def configure(login) -> None:
     def unauthorized():
         target = url_for("auth.login", next=_next_path())
         if request.headers.get("HX-Request") == "true":
+            if request.method == "POST":
+                flash(_l("Your session has ended. Log in to continue; your last change was not saved."),
+                      "error")
             # The whole page goes to the login screen, never a login form inside a fragment.
             resp = redirect(target)
             resp.status_code = 200

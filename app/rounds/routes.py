@@ -28,7 +28,13 @@ def today():
     for site in user_sites():
         day = schedule.site_today(site)
         sites.append((site, day, schedule.rounds_for_day(db.session, site, day)))
-    return render("rounds/today.html", sites=sites, form=EmptyForm(), status_of=schedule.round_status)
+    return render("rounds/today.html", sites=sites, form=EmptyForm(), status_of=schedule.round_status,
+                  unanswered_of=lambda rnd: _unanswered_count(rnd))
+
+
+def _unanswered_count(rnd: Round) -> int:
+    p = svc.progress(db.session, rnd)
+    return p.total - p.answered
 
 
 @bp.post("/rounds/<int:round_id>/start")
@@ -217,7 +223,10 @@ def review(round_id: int):
         return redirect(url_for("rounds.show", round_id=rnd.id))
     missing = svc.unanswered(db.session, rnd)
     numbers = {s.id: n for n, g in enumerate(svc.stops_by_checkpoint(rnd), 1) for s in g}
-    return render("rounds/finish.html", rnd=rnd, missing=missing, numbers=numbers, form=EmptyForm(),
+    groups: dict[int, list] = {}
+    for stop, item in missing:
+        groups.setdefault(numbers[stop.id], []).append((stop, item))
+    return render("rounds/finish.html", rnd=rnd, missing=missing, groups=groups, form=EmptyForm(),
                   progress=svc.progress(db.session, rnd))
 
 

@@ -1,4 +1,5 @@
 """Checklist import from checklists.yaml and the demo estate (idempotent)."""
+import re
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -68,6 +69,16 @@ DEMO_USERS = [
 ]
 
 
+_CJK = "\u4e00-\u9fff\u3000-\u303f\uff00-\uffef"
+
+
+def zh_punctuation(text: str) -> str:
+    """Full-width commas, semicolons and colons after Chinese characters, as Chinese readers expect."""
+    for ascii_mark, full in ((",", "，"), (";", "；"), (":", "：")):
+        text = re.sub(rf"(?<=[{_CJK}]){re.escape(ascii_mark)}\s*", full, text)
+    return text
+
+
 @lru_cache(maxsize=4)
 def _read_yaml(path: Path) -> dict:
     # The C loader parses checklists.yaml ~10x faster than the pure-Python one.
@@ -89,7 +100,8 @@ def load_templates(session, path: Path = CHECKLISTS) -> dict[str, ChecklistTempl
         version = TemplateVersion(template=tpl, number=1)
         for pos, item in enumerate(spec["items"]):
             version.items.append(ChecklistItem(
-                code=item["id"], position=pos, text_zh=item["text_zh"], text_en=item["text_en"],
+                code=item["id"], position=pos, text_zh=zh_punctuation(item["text_zh"]),
+                text_en=item["text_en"],
                 category=item["category"], team_code=item["responsible_team"],
                 severity=item["severity"], photo_required_on_fail=bool(item["photo_required_on_fail"]),
                 points=int(item.get("points") or 0), room=item.get("room"),

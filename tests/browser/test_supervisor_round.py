@@ -47,7 +47,7 @@ def round_card(page: Page, slot_name: str):
 
 def start_round(page: Page, slot_name: str = "Morning round") -> int:
     """From Today, start a round; returns its id once its first checkpoint is shown."""
-    round_card(page, slot_name).locator("button.primary").tap()
+    round_card(page, slot_name).locator("form[action$='/start'] button").tap()
     expect(page).to_have_url(CHECKPOINT_URL)
     # Deferred htmx must be set up before a tap, and the page's asset responses (each refreshes
     # the session cookie) must be in before a test clears the cookies.
@@ -222,7 +222,7 @@ def test_supervisor_walks_the_morning_round(demo, phone: Page, shot):
     shot(page, "today-zh")
     check_page(page)
     afternoon = page.locator("article.round").nth(1)
-    afternoon.locator("button.primary").tap()
+    afternoon.locator("form[action$='/start'] button").tap()
     expect(page).to_have_url(CHECKPOINT_URL)
     expect(page.locator("form.item").first.locator(".text")).to_contain_text(ROADS_ZH)
     expect(page.locator("form.item").first.locator("button.choice-pass")).to_have_text("合格")
@@ -240,7 +240,7 @@ def test_small_phone_fits(demo, phone_factory, shot, locale):
     shot(page, "today")
     no_horizontal_scroll(page)
     tap_targets_ok(page)
-    page.locator("article.round").first.locator("button.primary").tap()
+    page.locator("article.round").first.locator("form[action$='/start'] button").tap()
     expect(page).to_have_url(CHECKPOINT_URL)
     page.wait_for_load_state()
     # Open a note and show a refusal too: the widest state an item gets into.
