@@ -18,6 +18,7 @@ def create_app(config: type[Config] | None = Config) -> Flask:
     setup_errors(app)
     setup_templates(app)
     setup_security_headers(app)
+    setup_background(app)
     setup_cli(app)
     return app
 
@@ -83,6 +84,32 @@ def setup_security_headers(app: Flask) -> None:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault("X-Frame-Options", "DENY")
+        return resp
+
+
+def setup_background(app: Flask) -> None:
+    """Escalations swept now and then on requests; webhooks sent after the request committed."""
+    import time
+
+    from app.extensions import db
+    from app.services import escalation, webhooks
+
+    state = {"last_sweep": 0.0}
+
+    @app.before_request
+    def sweep_now_and_then():
+        if time.monotonic() - state["last_sweep"] < app.config["SWEEP_INTERVAL_SECONDS"]:
+            return
+        state["last_sweep"] = time.monotonic()
+        try:
+            escalation.sweep(db.session)
+        except Exception:  # an escalation problem must never break the user's request
+            db.session.rollback()
+            app.logger.exception("escalation sweep failed")
+
+    @app.after_request
+    def send_webhooks(resp):
+        webhooks.deliver_in_background(app, webhooks.queued(db.session))
         return resp
 
 

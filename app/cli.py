@@ -23,6 +23,15 @@ def register(app) -> None:
         click.echo(f"Demo estate created; password for every demo user: {DEMO_PASSWORD}"
                    if created else "Demo estate already present; nothing changed.")
 
+    @app.cli.command("escalate")
+    def escalate_command():
+        """Escalate overdue and unverified orders and retry webhooks (run from cron every minute)."""
+        from app.services import escalation, webhooks
+
+        made = escalation.sweep(db.session)
+        sent = webhooks.deliver_due(db.session, app.config["BASE_URL"])
+        click.echo(f"{made} escalations, {sent} webhook attempts.")
+
     @app.cli.command("create-user")
     @click.argument("username")
     @click.option("--role", type=click.Choice(["supervisor", "crew", "manager", "admin"]), required=True)

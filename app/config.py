@@ -35,6 +35,10 @@ class Config:
     BABEL_DEFAULT_LOCALE = "zh_Hans"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
     LANGUAGES = ("zh_Hans", "en")
+    # The app's public address, for links in outbound messages (webhooks).
+    BASE_URL = os.environ.get("ROUNDS_BASE_URL", "http://127.0.0.1:5000")
+    # How often a request may run the escalation sweep (seconds); `flask escalate` runs it on demand.
+    SWEEP_INTERVAL_SECONDS = int(os.environ.get("ROUNDS_SWEEP_INTERVAL", "60"))
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
 
@@ -45,3 +49,4 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SQLALCHEMY_ENGINE_OPTIONS = {}
     WTF_CSRF_ENABLED = True
+    SWEEP_INTERVAL_SECONDS = 0  # every request sweeps, so tests see escalations at once

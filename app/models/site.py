@@ -1,7 +1,7 @@
 """Sites (estates), their areas and teams."""
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -43,6 +43,9 @@ class Team(Bilingual, db.Model):
     code: Mapped[str] = mapped_column(String(40))
     name_zh: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120))
+    # Optional outbound notification: a URL and its format ("generic" JSON or "wecom" group robot).
+    webhook_url: Mapped[str | None] = mapped_column(Text)
+    webhook_format: Mapped[str] = mapped_column(String(16), default="generic")
 
     site: Mapped[Site] = relationship(back_populates="teams")
 

@@ -1,36 +1,54 @@
-"""Work orders and their append-only event history."""
+"""Work orders, their photos, their append-only event history, notifications and webhook deliveries."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.checklist import ChecklistItem
+from app.models.photo import Photo
 from app.models.round import Answer
 from app.models.site import Area, Site, Team
 from app.models.types import UTCDateTime, utcnow
 
-STATUSES = ("open", "in_progress", "resolved", "closed", "cancelled")
-OPEN_STATUSES = ("open", "in_progress", "resolved")
+STATUSES = ("open", "in_progress", "blocked", "resolved", "closed", "cancelled")
+# Not yet closed or cancelled: the team (or the supervisor) still has something to do.
+OPEN_STATUSES = ("open", "in_progress", "blocked", "resolved")
+# The crew's part is not done: these can be overdue.
+ACTIVE_STATUSES = ("open", "in_progress", "blocked")
+SOURCES = ("round", "handover", "manual", "complaint")
 
 
 class WorkOrder(db.Model):
+    __table_args__ = (Index("ix_work_order_team_status_due", "team_id", "status", "due_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"))
-    source: Mapped[str] = mapped_column(String(16))  # round | handover | manual
+    source: Mapped[str] = mapped_column(String(16))  # round | handover | manual | complaint
     # One order per failed answer, ever: the unique key makes retries harmless.
     answer_id: Mapped[int | None] = mapped_column(ForeignKey("answer.id"), unique=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_item.id"))
     title_zh: Mapped[str] = mapped_column(Text)
     title_en: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
     severity: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    # Owner complaints (first-contact ownership: created_by owns the follow-up).
+    owner_name: Mapped[str | None] = mapped_column(String(120))
+    owner_unit: Mapped[str | None] = mapped_column(String(60))
+    owner_phone: Mapped[str | None] = mapped_column(String(40))
+    callback: Mapped[str | None] = mapped_column(String(16))  # None | due | satisfied | unsatisfied
+    # Escalations sent, so the sweep raises each one once.
+    overdue_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unverified_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -40,8 +58,13 @@ class WorkOrder(db.Model):
     area: Mapped[Area | None] = relationship()
     answer: Mapped[Answer | None] = relationship()
     item: Mapped[ChecklistItem | None] = relationship()
+    assignee = relationship("User", foreign_keys=[assignee_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
     events: Mapped[list["WorkOrderEvent"]] = relationship(
         back_populates="order", order_by="WorkOrderEvent.id"
+    )
+    photo_links: Mapped[list["WorkOrderPhoto"]] = relationship(
+        back_populates="order", order_by="WorkOrderPhoto.id"
     )
 
     def title(self, lang: str) -> str:
@@ -49,11 +72,39 @@ class WorkOrder(db.Model):
 
     @property
     def note(self) -> str:
-        return self.answer.note if self.answer else ""
+        return self.answer.note if self.answer else self.description
 
     @property
-    def before_photos(self):
-        return self.answer.photos if self.answer else []
+    def before_photos(self) -> list[Photo]:
+        own = [link.photo for link in self.photo_links if link.kind == "before"]
+        return (list(self.answer.photos) if self.answer else []) + own
+
+    @property
+    def after_photos(self) -> list[Photo]:
+        return [link.photo for link in self.photo_links if link.kind == "after"]
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.status in ACTIVE_STATUSES and self.due_at < now
+
+    @property
+    def flagged(self) -> bool:
+        """Reopened twice or more: the fix keeps not holding."""
+        return self.reopen_count >= 2
+
+
+class WorkOrderPhoto(db.Model):
+    """A photo on an order: before (raised by hand), after (resolved) or with a comment."""
+
+    __table_args__ = (UniqueConstraint("event_id", "photo_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_order.id"), index=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photo.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("work_order_event.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+
+    order: Mapped[WorkOrder] = relationship(back_populates="photo_links")
+    event: Mapped["WorkOrderEvent | None"] = relationship(back_populates="photo_links")
+    photo: Mapped[Photo] = relationship()
 
 
 class WorkOrderEvent(db.Model):
@@ -67,6 +118,46 @@ class WorkOrderEvent(db.Model):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
+    # For reassignments and changes: what it was and what it became, as text.
+    detail: Mapped[str] = mapped_column(Text, default="")
 
     order: Mapped[WorkOrder] = relationship(back_populates="events")
     actor = relationship("User")
+    photo_links: Mapped[list[WorkOrderPhoto]] = relationship(back_populates="event",
+                                                             order_by="WorkOrderPhoto.id")
+
+    @property
+    def photos(self) -> list[Photo]:
+        return [link.photo for link in self.photo_links]
+
+
+class Notification(db.Model):
+    """An in-app notice for one user (a manager), e.g. an order became overdue."""
+
+    __table_args__ = (UniqueConstraint("user_id", "order_id", "kind"),
+                      Index("ix_notification_user_read", "user_id", "read_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_order.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # overdue | unverified | blocked
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    order: Mapped[WorkOrder] = relationship()
+
+
+class WebhookDelivery(db.Model):
+    """Outbox: one message to a team's webhook, retried a bounded number of times."""
+
+    __table_args__ = (Index("ix_webhook_delivery_pending", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_order.id"))
+    event: Mapped[str] = mapped_column(String(16))  # raised | overdue
+    url: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # JSON, already in the team's format
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,14 +1,27 @@
-"""Work orders: routing, SLA due times, and the order raised or cancelled by a round answer."""
+"""Work orders: routing, SLA due times, the order raised by a round answer, and the lifecycle.
+
+    open ──take/start──▶ in progress ──resolve (after photo)──▶ resolved ──verify──▶ closed
+      ▲         └──can't fix──▶ blocked ──send back / reassign──▶ open         │
+      └──────────────── reopen (reason; callback not satisfied) ◀──────────────┘
+    any state but closed/cancelled ──cancel (manager, reason)──▶ cancelled
+
+Every change appends an event; a stale form or a concurrent change is refused (version check).
+"""
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 
 from app.models import (
-    Answer, ChecklistItem, SiteItemTeam, SlaRule, Team, User, WorkOrder, WorkOrderEvent,
+    Answer, ChecklistItem, Photo, SiteItemTeam, SlaRule, Team, User, WorkOrder, WorkOrderEvent,
+    WorkOrderPhoto,
 )
+from app.models.checklist import SEVERITIES
 from app.models.types import utcnow
-from app.models.workorder import OPEN_STATUSES
+from app.models.workorder import ACTIVE_STATUSES, OPEN_STATUSES, STATUSES
+from app.services import webhooks
 
 # Hours from raising to due, used to seed each site's SLA table (README: "SLA defaults").
 DEFAULT_SLA_HOURS = {
@@ -49,11 +62,11 @@ def due_at(session, team: Team, severity: str, raised_at: datetime) -> datetime:
 
 
 def record_event(session, order: WorkOrder, kind: str, actor: User | None,
-                 to_status: str | None = None, note: str = "") -> WorkOrderEvent:
+                 to_status: str | None = None, note: str = "", detail: str = "") -> WorkOrderEvent:
     """Append one event and move the order to `to_status` (if given)."""
     event = WorkOrderEvent(
         order=order, kind=kind, actor_id=actor.id if actor else None, at=utcnow(),
-        from_status=order.status, to_status=to_status or order.status, note=note,
+        from_status=order.status, to_status=to_status or order.status, note=note, detail=detail,
     )
     if to_status:
         order.status = to_status
@@ -66,7 +79,7 @@ def raise_for_answer(session, answer: Answer, actor: User) -> WorkOrder:
     order = session.scalar(select(WorkOrder).where(WorkOrder.answer_id == answer.id))
     if order is not None:
         if order.status == "cancelled":
-            record_event(session, order, "reopened", actor, "open", note="answer failed again")
+            record_event(session, order, "reopened", actor, "open")
         return order
     item = answer.item
     stop = answer.stop
@@ -84,6 +97,7 @@ def raise_for_answer(session, answer: Answer, actor: User) -> WorkOrder:
             session.add(order)
             session.flush()
             record_event(session, order, "created", actor, "open")
+            webhooks.enqueue(session, order, "raised")
     except IntegrityError:
         order = session.scalar(select(WorkOrder).where(WorkOrder.answer_id == answer.id))
     return order
@@ -93,7 +107,7 @@ def cancel_for_answer(session, answer: Answer, actor: User) -> WorkOrder | None:
     """Cancel the order of an answer turned back to pass/n.a. (an event, never a delete)."""
     order = session.scalar(select(WorkOrder).where(WorkOrder.answer_id == answer.id))
     if order is not None and order.status in OPEN_STATUSES:
-        record_event(session, order, "cancelled", actor, "cancelled", note="answer changed")
+        record_event(session, order, "cancelled", actor, "cancelled")
     return order
 
 
@@ -106,3 +120,222 @@ def open_orders_for_team(session, team: Team) -> list[WorkOrder]:
             .order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
         )
     )
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+class OrderRefused(Exception):
+    """An action the order's state or the user's role does not allow; `message` is for the user."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class StaleOrder(OrderRefused):
+    """Someone changed the order since this page was loaded."""
+
+    def __init__(self):
+        super().__init__(_l("This order was changed by someone else. Here is its current state."))
+
+
+CREW = ("crew",)
+LEADS = ("supervisor", "manager", "admin")
+MANAGERS = ("manager", "admin")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Which roles may do an action, from which statuses."""
+
+    roles: tuple[str, ...]
+    from_statuses: tuple[str, ...]
+
+
+# Supervisors and managers can also do the crew's actions (a small site has no crew phone).
+RULES = {
+    "take": Rule(CREW + LEADS, ("open",)),
+    "start": Rule(CREW + LEADS, ("open",)),
+    "resolve": Rule(CREW + LEADS, ("open", "in_progress")),
+    "hand_back": Rule(CREW + LEADS, ("open", "in_progress")),
+    "cant_fix": Rule(CREW + LEADS, ("open", "in_progress")),
+    "comment": Rule(CREW + LEADS, STATUSES),
+    "verify": Rule(LEADS, ("resolved",)),
+    "reopen": Rule(LEADS, ("resolved",)),
+    "send_back": Rule(LEADS, ("blocked",)),
+    "callback": Rule(LEADS, ("closed",)),
+    "reassign": Rule(MANAGERS, ("open", "in_progress", "blocked")),
+    "change": Rule(MANAGERS, ("open", "in_progress", "blocked", "resolved")),
+    "cancel": Rule(MANAGERS, ("open", "in_progress", "blocked", "resolved")),
+}
+
+
+def allowed(user: User, order: WorkOrder, action: str) -> bool:
+    """Whether the action is offered: role and status (the order's visibility is the caller's check)."""
+    rule = RULES[action]
+    if user.role not in rule.roles or order.status not in rule.from_statuses:
+        return False
+    if action == "take":
+        return order.assignee_id != user.id
+    if action == "hand_back" and order.assignee_id is None:
+        return False
+    if action in ("start", "resolve", "hand_back", "cant_fix") and user.role in CREW:
+        # A colleague's order stays theirs until they hand it back.
+        return order.assignee_id in (None, user.id)
+    if action == "callback":
+        return order.callback == "due"
+    return True
+
+
+def _check(order: WorkOrder, user: User, action: str, version: int | None) -> None:
+    if version is not None and order.version != version:
+        raise StaleOrder()
+    if not allowed(user, order, action):
+        raise OrderRefused(REFUSALS.get(action, _l("That is not possible for this order now.")))
+
+
+REFUSALS = {
+    "take": _l("This order cannot be taken now."),
+    "start": _l("Only an open order can be started."),
+    "resolve": _l("Only an open or started order can be resolved."),
+    "hand_back": _l("Only the person who has this order can hand it back."),
+    "verify": _l("Only a resolved order can be verified."),
+    "reopen": _l("Only a resolved order can be reopened."),
+    "cancel": _l("Only a manager can cancel an order that is not closed."),
+    "callback": _l("This order has no callback due."),
+}
+
+
+def _attach(session, order: WorkOrder, event: WorkOrderEvent, photos, kind: str) -> None:
+    for photo in photos:
+        session.add(WorkOrderPhoto(order=order, photo_id=photo.id, event=event, kind=kind))
+
+
+def act(session, order: WorkOrder, user: User, action: str, *, version: int | None = None,
+        note: str = "", photos: list[Photo] = (), team: Team | None = None,
+        severity: str | None = None, due: datetime | None = None, outcome: str | None = None,
+        now: datetime | None = None) -> WorkOrderEvent:
+    """Do one lifecycle action, append its event, commit. Refusals raise OrderRefused."""
+    _check(order, user, action, version)
+    now = now or utcnow()
+    note = (note or "").strip()[:2000]
+    event = None
+    if action == "take":
+        event = record_event(session, order, "assigned", user, note=note)
+        order.assignee_id = user.id
+    elif action == "start":
+        event = record_event(session, order, "started", user, "in_progress")
+        order.assignee_id = order.assignee_id or user.id
+    elif action == "resolve":
+        if not photos:
+            raise OrderRefused(_l("Add at least one “after” photo to resolve this order."))
+        if not note:
+            raise OrderRefused(_l("Say in a few words what was done."))
+        event = record_event(session, order, "resolved", user, "resolved", note=note)
+        order.assignee_id = order.assignee_id or user.id
+        order.resolved_at = now
+        _attach(session, order, event, photos, "after")
+    elif action == "hand_back":
+        event = record_event(session, order, "handed_back", user, "open", note=note)
+        order.assignee_id = None
+    elif action == "cant_fix":
+        if not note:
+            raise OrderRefused(_l("Say why it cannot be fixed (another team, parts needed…)."))
+        event = record_event(session, order, "blocked", user, "blocked", note=note)
+    elif action == "comment":
+        if not note and not photos:
+            raise OrderRefused(_l("Write a comment or add a photo."))
+        event = record_event(session, order, "commented", user, note=note)
+        _attach(session, order, event, photos, "comment")
+    elif action == "verify":
+        event = record_event(session, order, "verified", user, "closed", note=note)
+        order.closed_at = now
+        if order.source == "complaint":
+            order.callback = "due"
+    elif action == "reopen":
+        if not note:
+            raise OrderRefused(_l("Give a reason for reopening."))
+        event = _reopen(session, order, user, note)
+    elif action == "send_back":
+        event = record_event(session, order, "sent_back", user, "open", note=note)
+        order.assignee_id = None
+    elif action == "callback":
+        if outcome not in ("satisfied", "unsatisfied"):
+            raise OrderRefused(_l("Choose satisfied or not satisfied."))
+        event = record_event(session, order, "callback", user, note=note, detail=outcome)
+        order.callback = outcome
+        if outcome == "unsatisfied":
+            _reopen(session, order, user, note)
+    elif action == "reassign":
+        if team is None or team.site_id != order.site_id:
+            raise OrderRefused(_l("Choose a team of this site."))
+        if team.id == order.team_id:
+            raise OrderRefused(_l("The order is already with this team."))
+        event = record_event(session, order, "reassigned", user, "open", note=note,
+                             detail=f"{order.team.code} → {team.code}")
+        order.team_id, order.team, order.assignee_id = team.id, team, None
+    elif action == "change":
+        if severity is not None and severity not in SEVERITIES:
+            raise OrderRefused(_l("Choose a severity."))
+        changes = []
+        if severity and severity != order.severity:
+            changes.append(f"severity {order.severity} → {severity}")
+            order.severity = severity
+        if due and due != order.due_at:
+            changes.append(f"due {order.due_at.isoformat()} → {due.isoformat()}")
+            order.due_at = due
+            order.overdue_escalated_at = None  # a new deadline can be missed again
+        if not changes:
+            raise OrderRefused(_l("Nothing was changed."))
+        event = record_event(session, order, "changed", user, note=note, detail="; ".join(changes))
+    elif action == "cancel":
+        if not note:
+            raise OrderRefused(_l("Give a reason for cancelling."))
+        event = record_event(session, order, "cancelled", user, "cancelled", note=note)
+    session.commit()
+    return event
+
+
+def _reopen(session, order: WorkOrder, user: User, note: str) -> WorkOrderEvent:
+    event = record_event(session, order, "reopened", user, "open", note=note)
+    order.reopen_count += 1
+    order.resolved_at = order.closed_at = None
+    order.unverified_escalated_at = None
+    return event
+
+
+def raise_by_hand(session, *, site, team: Team, area, severity: str, description: str,
+                  user: User, photos: list[Photo] = (), owner_name: str = "", owner_unit: str = "",
+                  owner_phone: str = "") -> WorkOrder:
+    """An order raised from anywhere; with an owner's details it is a complaint with a callback."""
+    if severity not in SEVERITIES:
+        raise OrderRefused(_l("Choose a severity."))
+    if team.site_id != site.id or (area is not None and area.site_id != site.id):
+        raise OrderRefused(_l("Choose a team and an area of this site."))
+    description = description.strip()[:2000]
+    if not description:
+        raise OrderRefused(_l("Describe the problem."))
+    complaint = bool(owner_name.strip() or owner_unit.strip() or owner_phone.strip())
+    now = utcnow()
+    title = description.splitlines()[0][:120]
+    order = WorkOrder(
+        site_id=site.id, team_id=team.id, area_id=area.id if area else None,
+        source="complaint" if complaint else "manual", title_zh=title, title_en=title,
+        description=description, severity=severity, status="open",
+        due_at=due_at(session, team, severity, now), created_at=now, created_by_id=user.id,
+        owner_name=owner_name.strip()[:120] or None, owner_unit=owner_unit.strip()[:60] or None,
+        owner_phone=owner_phone.strip()[:40] or None,
+    )
+    session.add(order)
+    session.flush()
+    event = record_event(session, order, "created", user, "open")
+    _attach(session, order, event, photos, "before")
+    webhooks.enqueue(session, order, "raised")
+    session.commit()
+    return order
+
+
+def queue_order():
+    """Overdue first, then by due time: the crew's working order."""
+    now = utcnow()
+    return (case((WorkOrder.due_at < now, 0), else_=1), WorkOrder.due_at, WorkOrder.id)
