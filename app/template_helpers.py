@@ -17,14 +17,19 @@ SLOT_LABELS = {"morning": _l("Morning round"), "afternoon": _l("Afternoon round"
 RESULT_LABELS = {"pass": _l("Pass"), "fail": _l("Fail"), "na": _l("N/A")}
 SEVERITY_LABELS = {"critical": _l("Critical"), "major": _l("Major"), "minor": _l("Minor")}
 ORDER_STATUS_LABELS = {
-    "open": _l("Open"), "in_progress": _l("In progress"), "resolved": _l("Resolved"),
-    "closed": _l("Closed"), "cancelled": _l("Cancelled"),
+    "open": _l("Open"), "in_progress": _l("In progress"), "blocked": _l("Can't fix"),
+    "resolved": _l("Resolved"), "closed": _l("Closed"), "cancelled": _l("Cancelled"),
 }
 EVENT_LABELS = {
-    "created": _l("Raised"), "assigned": _l("Assigned"), "started": _l("Started"),
+    "created": _l("Raised"), "assigned": _l("Taken"), "started": _l("Started"),
     "resolved": _l("Resolved"), "verified": _l("Verified"), "reopened": _l("Reopened"),
     "escalated": _l("Escalated"), "cancelled": _l("Cancelled"), "commented": _l("Comment"),
+    "handed_back": _l("Handed back"), "blocked": _l("Can't fix"), "sent_back": _l("Sent back"),
+    "callback": _l("Callback"), "reassigned": _l("Reassigned"), "changed": _l("Changed"),
 }
+ESCALATION_LABELS = {"overdue": _l("overdue"), "unverified": _l("not verified for a day")}
+NOTIFICATION_LABELS = {"overdue": _l("Overdue"), "unverified": _l("Resolved, not verified for a day")}
+CALLBACK_LABELS = {"due": _l("Due"), "satisfied": _l("Satisfied"), "unsatisfied": _l("Not satisfied")}
 
 
 def local_time(value: datetime | None, tz, fmt: str = "%H:%M") -> str:
@@ -44,11 +49,23 @@ def minutes_text(minutes: int | None) -> str:
     return _("%(h)d h %(m)02d min", h=m // 60, m=m % 60)
 
 
+def _unread_notifications() -> int:
+    """The header badge: unread notifications of the logged-in user."""
+    from flask_login import current_user
+
+    from app.extensions import db
+    from app.services.escalation import unread_count
+
+    return unread_count(db.session, current_user) if current_user.is_authenticated else 0
+
+
 def register(app) -> None:
     app.jinja_env.globals.update(
         STATUS_LABELS=STATUS_LABELS, SLOT_LABELS=SLOT_LABELS, RESULT_LABELS=RESULT_LABELS,
         SEVERITY_LABELS=SEVERITY_LABELS, ORDER_STATUS_LABELS=ORDER_STATUS_LABELS,
-        EVENT_LABELS=EVENT_LABELS, lang=current_lang, csrf_token=generate_csrf, now=utcnow,
+        EVENT_LABELS=EVENT_LABELS, ESCALATION_LABELS=ESCALATION_LABELS,
+        CALLBACK_LABELS=CALLBACK_LABELS, NOTIFICATION_LABELS=NOTIFICATION_LABELS, lang=current_lang,
+        unread_notifications=_unread_notifications, csrf_token=generate_csrf, now=utcnow,
         html_lang=lambda: HTML_LANG.get(str(get_locale()), "zh-Hans"),
     )
     app.jinja_env.filters["local_time"] = local_time

@@ -27,3 +27,16 @@ def load(model, ident: int, action: str = "view"):
     if obj is None or not can(current_user, action, obj, db.session):
         abort(404)
     return obj
+
+
+def uploaded_photos(files, site) -> list:
+    """Normalise and store the photos of a file field; PhotoRejected (nothing stored) if any is bad."""
+    from app.services.uploads import normalise_all, store_photos
+
+    blobs = [f.read() for f in (files or []) if f and f.filename]
+    if not blobs:
+        return []
+    cfg = current_app.config
+    images = normalise_all(blobs, max_bytes=cfg["MAX_PHOTO_BYTES"], max_pixels=cfg["MAX_PHOTO_PIXELS"],
+                           long_edge=cfg["PHOTO_LONG_EDGE"], thumb_edge=cfg["THUMB_LONG_EDGE"])
+    return store_photos(db.session, current_app.extensions["photo_store"], site, current_user, images)

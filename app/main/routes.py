@@ -19,9 +19,7 @@ bp = Blueprint("main", __name__)
 def home():
     """Crews land on their team's queue; everyone else on Today."""
     if current_user.role == "crew":
-        if not current_user.teams:
-            abort(404)
-        return redirect(url_for("workorders.team_orders", team_id=current_user.teams[0].id))
+        return redirect(url_for("workorders.queue"))
     return redirect(url_for("rounds.today"))
 
 

@@ -1,5 +1,5 @@
 """Supervisor rounds: Today, checkpoints, one-tap answers, finishing."""
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -12,8 +12,7 @@ from app.rounds.forms import AnswerForm, EmptyForm
 from app.services import rounds as svc
 from app.services import schedule
 from app.services.photos import PhotoRejected
-from app.services.uploads import normalise_all, store_photos
-from app.web import is_partial, load, render
+from app.web import is_partial, load, render, uploaded_photos
 
 bp = Blueprint("rounds", __name__)
 
@@ -148,13 +147,7 @@ def answer(round_id: int, stop_id: int, item_id: int):
     else:
         try:
             svc.ensure_answerable(rnd)
-            files = [f.read() for f in (form.photos.data or []) if f and f.filename]
-            cfg = current_app.config
-            images = normalise_all(files, max_bytes=cfg["MAX_PHOTO_BYTES"],
-                                   max_pixels=cfg["MAX_PHOTO_PIXELS"],
-                                   long_edge=cfg["PHOTO_LONG_EDGE"], thumb_edge=cfg["THUMB_LONG_EDGE"])
-            photos = store_photos(db.session, current_app.extensions["photo_store"], rnd.site,
-                                  current_user, images)
+            photos = uploaded_photos(form.photos.data, rnd.site)
             saved = svc.answer_item(db.session, rnd, stop, item, current_user,
                                     result=form.result.data or None, note=form.note.data, photos=photos)
         except PhotoRejected as e:

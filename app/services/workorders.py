@@ -190,6 +190,8 @@ def allowed(user: User, order: WorkOrder, action: str) -> bool:
 def _check(order: WorkOrder, user: User, action: str, version: int | None) -> None:
     if version is not None and order.version != version:
         raise StaleOrder()
+    if user.role not in RULES[action].roles:
+        raise OrderRefused(_l("Only a supervisor or a manager can do this."))
     if not allowed(user, order, action):
         raise OrderRefused(REFUSALS.get(action, _l("That is not possible for this order now.")))
 
@@ -339,3 +341,59 @@ def queue_order():
     """Overdue first, then by due time: the crew's working order."""
     now = utcnow()
     return (case((WorkOrder.due_at < now, 0), else_=1), WorkOrder.due_at, WorkOrder.id)
+
+
+QUEUE_FILTERS = ("active", "mine", "open", "in_progress", "blocked", "resolved")
+
+
+def visible_orders(user: User):
+    """A select of the orders the user may see: their sites; for crew, their teams."""
+    query = select(WorkOrder)
+    if user.role != "admin":
+        query = query.where(WorkOrder.site_id.in_(user.site_ids or [-1]))
+    if user.role == "crew":
+        query = query.where(WorkOrder.team_id.in_(user.team_ids or [-1]))
+    return query
+
+
+def queue(session, user: User, *, status: str = "active", area_id: int | None = None,
+          team_id: int | None = None, limit: int = 200) -> list[WorkOrder]:
+    """The work queue: overdue first, then by due time, filtered as the URL says."""
+    from sqlalchemy.orm import joinedload, selectinload
+
+    query = visible_orders(user)
+    if status == "mine":
+        query = query.where(WorkOrder.assignee_id == user.id, WorkOrder.status.in_(ACTIVE_STATUSES))
+    elif status in STATUSES:
+        query = query.where(WorkOrder.status == status)
+    else:
+        query = query.where(WorkOrder.status.in_(ACTIVE_STATUSES))
+    if area_id:
+        query = query.where(WorkOrder.area_id == area_id)
+    if team_id:
+        query = query.where(WorkOrder.team_id == team_id)
+    query = query.options(
+        joinedload(WorkOrder.team), joinedload(WorkOrder.area), joinedload(WorkOrder.site),
+        joinedload(WorkOrder.assignee),
+        selectinload(WorkOrder.answer).selectinload(Answer.photos),
+        selectinload(WorkOrder.photo_links).joinedload(WorkOrderPhoto.photo),
+    ).order_by(*queue_order()).limit(limit)
+    return list(session.scalars(query).unique())
+
+
+def to_verify(session, user: User) -> list[WorkOrder]:
+    """Resolved orders waiting for a supervisor, oldest resolution first."""
+    return list(session.scalars(visible_orders(user).where(WorkOrder.status == "resolved")
+                                .order_by(WorkOrder.resolved_at, WorkOrder.id)))
+
+
+def blocked(session, user: User) -> list[WorkOrder]:
+    """Orders a crew could not fix, waiting for a supervisor's decision."""
+    return list(session.scalars(visible_orders(user).where(WorkOrder.status == "blocked")
+                                .order_by(WorkOrder.due_at, WorkOrder.id)))
+
+
+def callbacks_due(session, user: User) -> list[WorkOrder]:
+    """Closed owner complaints whose callback (回访) is still to be made."""
+    return list(session.scalars(visible_orders(user).where(WorkOrder.callback == "due")
+                                .order_by(WorkOrder.closed_at, WorkOrder.id)))

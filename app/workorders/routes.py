@@ -1,17 +1,66 @@
-"""Each team's open orders, and one order with its history."""
-from flask import Blueprint
+"""Work orders: the crew's queue, the order page and its actions, verify/attention/callback lists,
+raising an order by hand, and the managers' notifications."""
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import SelectChoice
 
 from app.extensions import db
 from app.main.routes import user_sites
-from app.models import Team, WorkOrder
+from app.models import Area, Notification, Team, WorkOrder
+from app.models.types import utcnow
 from app.models.workorder import OPEN_STATUSES
 from app.services import workorders as svc
+from app.services.photos import PhotoRejected
 from app.services.policy import can
-from app.web import load, render
+from app.web import load, render, uploaded_photos
+from app.rounds.forms import EmptyForm
+from app.workorders.forms import ActionForm, RaiseForm
 
 bp = Blueprint("workorders", __name__)
+
+ACTIONS = {  # URL segment → service action
+    "take": "take", "start": "start", "resolve": "resolve", "hand-back": "hand_back",
+    "cant-fix": "cant_fix", "comment": "comment", "verify": "verify", "reopen": "reopen",
+    "send-back": "send_back", "callback": "callback", "reassign": "reassign", "change": "change",
+    "cancel": "cancel",
+}
+LEADS = ("supervisor", "manager", "admin")
+
+
+def leads_only():
+    if current_user.role not in LEADS:
+        abort(404)
+
+
+@bp.get("/orders")
+@login_required
+def queue():
+    """The work queue: overdue first, then by due time; filters live in the URL."""
+    status = request.args.get("status", "active")
+    if status not in svc.QUEUE_FILTERS:
+        status = "active"
+    area_id = request.args.get("area", type=int)
+    team_id = request.args.get("team", type=int)
+    orders = svc.queue(db.session, current_user, status=status, area_id=area_id, team_id=team_id)
+    sites = user_sites()
+    site_ids = [s.id for s in sites]
+    areas = db.session.scalars(select(Area).where(Area.site_id.in_(site_ids)).order_by(Area.id)).all()
+    teams = [t for t in db.session.scalars(select(Team).where(Team.site_id.in_(site_ids))
+                                           .order_by(Team.site_id, Team.id))
+             if can(current_user, "view_orders", t)]
+    counts = {} if current_user.role not in LEADS else {
+        "verify": len(svc.to_verify(db.session, current_user)),
+        "blocked": len(svc.blocked(db.session, current_user)),
+        "callbacks": len(svc.callbacks_due(db.session, current_user)),
+    }
+    return render("workorders/queue.html", "workorders/_queue.html", orders=orders, status=status,
+                  area_id=area_id, team_id=team_id, areas=areas, teams=teams, counts=counts,
+                  now=utcnow())
 
 
 @bp.get("/teams")
@@ -37,9 +86,163 @@ def team_orders(team_id: int):
     return render("workorders/team.html", team=team, orders=svc.open_orders_for_team(db.session, team))
 
 
+def order_context(order: WorkOrder, form: ActionForm | None = None, error: str | None = None,
+                  failed_action: str | None = None) -> dict:
+    """Everything the order page needs, built in one place."""
+    form = form or ActionForm(formdata=None)
+    form.version.data = order.version
+    form.team.choices = [SelectChoice(t.id, t.t()) for t in order.site.teams if t.id != order.team_id]
+    offered = {a for a in svc.RULES if svc.allowed(current_user, order, a)}
+    return dict(order=order, form=form, offered=offered, error=error, failed_action=failed_action,
+                now=utcnow())
+
+
 @bp.get("/orders/<int:order_id>")
 @login_required
 def show(order_id: int):
-    """One order: what, where, due, photos and its history."""
+    """One order: what, where, due, photos before and after, the actions on offer, its history."""
     order = load(WorkOrder, order_id)
-    return render("workorders/order.html", order=order)
+    return render("workorders/order.html", **order_context(order))
+
+
+@bp.post("/orders/<int:order_id>/<any(" + ", ".join(f"'{a}'" for a in ACTIONS) + "):segment>")
+@login_required
+def act(order_id: int, segment: str):
+    """Do one action on the order; a refusal or a stale page re-renders it with the reason."""
+    order = load(WorkOrder, order_id)
+    action = ACTIONS[segment]
+    form = ActionForm()
+    form.team.choices = [SelectChoice(t.id, t.t()) for t in order.site.teams]
+    if not form.validate_on_submit():
+        return _refused(order, form, action, _("Check the form and try again."), 422)
+    try:
+        photos = uploaded_photos(form.photos.data, order.site)
+        team = db.session.get(Team, form.team.data) if action == "reassign" and form.team.data else None
+        due = _due_from_form(form.due.data, order)
+        svc.act(db.session, order, current_user, action, version=form.version.data,
+                note=form.note.data or "", photos=photos, team=team,
+                severity=form.severity.data if action == "change" else None, due=due,
+                outcome=form.outcome.data)
+    except PhotoRejected as e:
+        db.session.rollback()
+        return _refused(order, form, action, str(e.message), 422)
+    except (svc.StaleOrder, StaleDataError):
+        db.session.rollback()
+        db.session.refresh(order)
+        if _repeated(order, action):
+            return redirect(url_for("workorders.show", order_id=order.id))
+        return _refused(order, None, action, str(svc.StaleOrder().message), 409)
+    except svc.OrderRefused as e:
+        db.session.rollback()
+        return _refused(order, form, action, str(e.message), 422)
+    return redirect(url_for("workorders.show", order_id=order.id))
+
+
+def _due_from_form(value: datetime | None, order: WorkOrder) -> datetime | None:
+    """A datetime-local field is the site's wall-clock time."""
+    return value.replace(tzinfo=order.site.tz) if value else None
+
+
+def _repeated(order: WorkOrder, action: str) -> bool:
+    """A double tap: the same user just did the same thing, so the second tap is already done."""
+    last = order.events[-1] if order.events else None
+    kinds = {"take": "assigned", "start": "started", "resolve": "resolved", "verify": "verified",
+             "hand_back": "handed_back", "cant_fix": "blocked", "reopen": "reopened",
+             "send_back": "sent_back", "cancel": "cancelled"}
+    return bool(last and last.actor_id == current_user.id and last.kind == kinds.get(action)
+                and utcnow() - last.at < timedelta(seconds=30))
+
+
+def _refused(order, form, action, message, status):
+    db.session.refresh(order)
+    ctx = order_context(order, form, error=message, failed_action=action)
+    return render("workorders/order.html", status_code=status, **ctx)
+
+
+@bp.get("/orders/verify")
+@login_required
+def verify_list():
+    """Resolved orders with their before and after photos side by side."""
+    leads_only()
+    return render("workorders/verify.html", orders=svc.to_verify(db.session, current_user),
+                  form=ActionForm(formdata=None), now=utcnow())
+
+
+@bp.get("/orders/attention")
+@login_required
+def attention_list():
+    """Orders a crew could not fix."""
+    leads_only()
+    return render("workorders/list.html", title=_("Needs attention"),
+                  orders=svc.blocked(db.session, current_user), now=utcnow())
+
+
+@bp.get("/orders/callbacks")
+@login_required
+def callback_list():
+    """Closed owner complaints to call back (回访)."""
+    leads_only()
+    return render("workorders/list.html", title=_("Callbacks due"),
+                  orders=svc.callbacks_due(db.session, current_user), now=utcnow())
+
+
+@bp.route("/orders/new", methods=["GET", "POST"])
+@login_required
+def raise_order():
+    """Raise an order by hand: something seen between rounds, or an owner's complaint."""
+    leads_only()
+    sites = user_sites()
+    if not sites:
+        abort(404)
+    site = next((s for s in sites if str(s.id) == (request.values.get("site") or "")), sites[0])
+    form = RaiseForm()
+    form.site.data = str(site.id)
+    form.team.choices = [SelectChoice(t.id, t.t()) for t in site.teams]
+    form.area.choices = [SelectChoice(0, _("— none —"))] + [SelectChoice(a.id, a.t()) for a in site.areas]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            photos = uploaded_photos(form.photos.data, site)
+            order = svc.raise_by_hand(
+                db.session, site=site, team=db.session.get(Team, form.team.data),
+                area=db.session.get(Area, form.area.data) if form.area.data else None,
+                severity=form.severity.data, description=form.description.data, user=current_user,
+                photos=photos, owner_name=form.owner_name.data or "",
+                owner_unit=form.owner_unit.data or "", owner_phone=form.owner_phone.data or "")
+            flash(_("Work order #%(id)d raised for %(team)s.", id=order.id, team=order.team.t()), "info")
+            return redirect(url_for("workorders.show", order_id=order.id))
+        except PhotoRejected as e:
+            db.session.rollback()
+            form.photos.errors = [str(e.message)]
+        except svc.OrderRefused as e:
+            db.session.rollback()
+            form.description.errors = [str(e.message)]
+        status = 422
+    elif request.method == "POST":
+        status = 422
+    return render("workorders/new.html", form=form, site=site, sites=sites, status_code=status)
+
+
+@bp.get("/notifications")
+@login_required
+def notifications():
+    """The user's notifications, unread first."""
+    rows = db.session.scalars(
+        select(Notification).where(Notification.user_id == current_user.id)
+        .order_by(Notification.read_at.is_not(None), Notification.created_at.desc()).limit(200)).all()
+    return render("workorders/notifications.html", rows=rows, form=EmptyForm())
+
+
+@bp.post("/notifications/read")
+@login_required
+def mark_read():
+    """Mark every notification read."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    db.session.execute(
+        Notification.__table__.update()
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow()))
+    db.session.commit()
+    return redirect(url_for("workorders.notifications"))
+

@@ -233,3 +233,26 @@ def test_changed_due_time_can_escalate_again(session, estate):
     wo.act(session, order, users["manager"], "change", due=utcnow() - timedelta(seconds=1))
     assert escalation.sweep(session) == 1
     assert session.scalar(select(func.count(Notification.id))) == 1  # one per user, order and reason
+
+
+def test_two_people_at_once_one_wins(session, estate, db):
+    """One supervisor verifies while another reopens from another session: one wins, no lost update."""
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.exc import StaleDataError
+
+    users, photo = estate[3], estate[4]
+    order = make_order(session, estate, "resolved")
+    other = Session(bind=db.engine, expire_on_commit=False)
+    try:
+        theirs = other.get(WorkOrder, order.id)
+        their_manager = other.get(User, users["manager"].id)
+        assert theirs.version == order.version  # both loaded the same version
+        wo.act(session, order, users["supervisor"], "verify")
+        with pytest.raises(StaleDataError):
+            wo.act(other, theirs, their_manager, "reopen", note="not clean")
+        other.rollback()
+    finally:
+        other.close()
+    session.refresh(order)
+    assert order.status == "closed" and order.reopen_count == 0
+    assert [e.kind for e in order.events][-1] == "verified"
