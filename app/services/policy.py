@@ -1,7 +1,7 @@
 """Who may do what: every permission question is answered here, nowhere else."""
 from sqlalchemy import exists, select
 
-from app.models import Answer, Photo, Round, Team, User, WorkOrder, answer_photo
+from app.models import Answer, Photo, Round, Site, Team, User, WorkOrder, answer_photo
 
 WALKERS = ("supervisor", "manager", "admin")
 
@@ -15,6 +15,8 @@ def can(user: User, action: str, obj, session=None) -> bool:
     """The one policy check: can `user` do `action` to `obj`?"""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
+    if isinstance(obj, Site) and action == "manage":
+        return sees_site(user, obj.id) and user.role in ("manager", "admin")
     if isinstance(obj, Round):
         if action == "view":
             return sees_site(user, obj.site_id) and user.role != "crew"

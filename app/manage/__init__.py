@@ -1,0 +1,1 @@
+"""Managers' settings: the SLA table and team webhooks."""

@@ -1,0 +1,33 @@
+"""The team settings form, built for a site's teams: SLA hours per severity and the webhook."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectChoice, SelectField, URLField
+from wtforms.validators import URL, InputRequired, NumberRange, Optional
+
+from app.models.checklist import SEVERITIES
+
+MAX_SLA_HOURS = 24 * 90
+
+
+def team_settings_form(teams, sla: dict, formdata=None):
+    """A form with, per team, hours for each severity, a webhook URL and its format."""
+
+    class TeamSettingsForm(FlaskForm):
+        pass
+
+    for team in teams:
+        for severity in SEVERITIES:
+            setattr(TeamSettingsForm, f"t{team.id}_{severity}", IntegerField(
+                _l("%(team)s, %(severity)s (hours)", team=team.t(), severity=severity),
+                validators=[InputRequired(), NumberRange(min=1, max=MAX_SLA_HOURS)],
+                default=sla.get((team.id, severity)), render_kw={"inputmode": "numeric", "min": 1}))
+        setattr(TeamSettingsForm, f"t{team.id}_webhook", URLField(
+            _l("Webhook URL for %(team)s", team=team.t()),
+            validators=[Optional(), URL(require_tld=False, message=_l("Enter an http(s) address."))],
+            default=team.webhook_url or ""))
+        setattr(TeamSettingsForm, f"t{team.id}_format", SelectField(
+            _l("Message format for %(team)s", team=team.t()),
+            choices=[SelectChoice("generic", _l("Generic JSON")),
+                     SelectChoice("wecom", _l("WeCom group robot (企业微信)"))],
+            default=team.webhook_format))
+    return TeamSettingsForm(formdata=formdata) if formdata is not None else TeamSettingsForm()

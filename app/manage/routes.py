@@ -1,0 +1,49 @@
+"""Managers' settings pages."""
+from flask import Blueprint, abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.main.routes import user_sites
+from app.manage.forms import team_settings_form
+from app.models import Site
+from app.models.checklist import SEVERITIES
+from app.services import settings
+from app.web import load, render
+
+bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+
+def managers_only():
+    if current_user.role not in ("manager", "admin"):
+        abort(404)
+
+
+@bp.get("/teams")
+@login_required
+def teams_index():
+    """Go to the first site's team settings."""
+    managers_only()
+    sites = user_sites()
+    if not sites:
+        abort(404)
+    return redirect(url_for("manage.team_settings", site_id=sites[0].id))
+
+
+@bp.route("/sites/<int:site_id>/teams", methods=["GET", "POST"])
+@login_required
+def team_settings(site_id: int):
+    """The SLA table (team × severity → hours) and each team's webhook, for one site."""
+    managers_only()
+    site = load(Site, site_id, "manage")
+    teams = site.teams
+    form = team_settings_form(teams, settings.sla_table(db.session, teams))
+    if form.validate_on_submit():
+        hours = {(t.id, s): form[f"t{t.id}_{s}"].data for t in teams for s in SEVERITIES}
+        hooks = {t.id: (form[f"t{t.id}_webhook"].data or "", form[f"t{t.id}_format"].data) for t in teams}
+        settings.save_team_settings(db.session, teams, hours, hooks)
+        flash(_("Saved. New due times apply to orders raised from now on."), "info")
+        return redirect(url_for("manage.team_settings", site_id=site.id))
+    status = 422 if form.errors else 200
+    return render("manage/teams.html", site=site, teams=teams, form=form, sites=user_sites(),
+                  severities=SEVERITIES, status_code=status)
