@@ -103,6 +103,7 @@ def make_app(url: str, photo_dir: str):
         # The production engine options (pool_pre_ping), not the test suite's empty ones.
         SQLALCHEMY_ENGINE_OPTIONS = dict(Config.SQLALCHEMY_ENGINE_OPTIONS)
         PHOTO_DIR = photo_dir
+        SWEEP_INTERVAL_SECONDS = Config.SWEEP_INTERVAL_SECONDS  # as in production, not every request
         WTF_CSRF_ENABLED = True  # the real path: tokens are fetched from the pages
 
     app = create_app(BenchConfig)

@@ -16,4 +16,11 @@
   document.addEventListener("htmx:responseError", function (evt) {
     say(evt, evt.detail.xhr && evt.detail.xhr.status === 400 ? "expired" : "failed");
   });
+  // Crews need to see that the camera photo was taken before they tap the button.
+  document.addEventListener("change", function (evt) {
+    var input = evt.target;
+    if (!input.matches || !input.matches("input[type=file]") || !input.id) return;
+    var hint = document.querySelector('.files[data-for="' + input.id + '"]');
+    if (hint) hint.textContent = input.files.length ? document.body.dataset.chosen + " " + input.files.length : "";
+  });
 })();
