@@ -81,7 +81,15 @@ class WorkOrder(db.Model):
 
     @property
     def after_photos(self) -> list[Photo]:
-        return [link.photo for link in self.photo_links if link.kind == "after"]
+        """The photos of the latest fix (an earlier, rejected fix stays in the history)."""
+        resolved = [e for e in self.events if e.kind == "resolved"]
+        return resolved[-1].photos if resolved else []
+
+    @property
+    def last_reopen(self) -> "WorkOrderEvent | None":
+        """The latest reopen, while the order is back with the team."""
+        reopens = [e for e in self.events if e.kind == "reopened"]
+        return reopens[-1] if reopens and self.status in ("open", "in_progress") else None
 
     def is_overdue(self, now: datetime) -> bool:
         return self.status in ACTIVE_STATUSES and self.due_at < now

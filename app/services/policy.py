@@ -1,7 +1,9 @@
 """Who may do what: every permission question is answered here, nowhere else."""
 from sqlalchemy import exists, select
 
-from app.models import Answer, Photo, Round, Site, Team, User, WorkOrder, answer_photo
+from app.models import (
+    Answer, Photo, Round, Site, Team, User, WorkOrder, WorkOrderPhoto, answer_photo,
+)
 
 WALKERS = ("supervisor", "manager", "admin")
 
@@ -35,11 +37,13 @@ def can(user: User, action: str, obj, session=None) -> bool:
             return False
         if user.role != "crew":
             return True
-        # Crew see only photos on their own teams' orders.
-        return bool(session.scalar(select(exists().where(
-            answer_photo.c.photo_id == obj.id,
-            answer_photo.c.answer_id == Answer.id,
-            WorkOrder.answer_id == Answer.id,
-            WorkOrder.team_id.in_(user.team_ids or [-1]),
-        ))))
+        # Crew see only photos on their own teams' orders: the round's before photos, or the
+        # order's own (raised by hand, after, comments).
+        own_team = WorkOrder.team_id.in_(user.team_ids or [-1])
+        via_answer = exists().where(answer_photo.c.photo_id == obj.id,
+                                    answer_photo.c.answer_id == Answer.id,
+                                    WorkOrder.answer_id == Answer.id, own_team)
+        via_order = exists().where(WorkOrderPhoto.photo_id == obj.id,
+                                   WorkOrderPhoto.order_id == WorkOrder.id, own_team)
+        return bool(session.scalar(select(via_answer | via_order)))
     return False

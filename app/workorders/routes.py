@@ -135,7 +135,13 @@ def act(order_id: int, segment: str):
     except svc.OrderRefused as e:
         db.session.rollback()
         return _refused(order, form, action, str(e.message), 422)
-    return redirect(url_for("workorders.show", order_id=order.id))
+    return redirect(_local_next() or url_for("workorders.show", order_id=order.id))
+
+
+def _local_next() -> str | None:
+    """A `next` path on this site (e.g. back to the verify list), never another host."""
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else None
 
 
 def _due_from_form(value: datetime | None, order: WorkOrder) -> datetime | None:

@@ -80,6 +80,11 @@ def test_take_start_resolve_needs_after_photo(client, auth, raised, session):
     assert order.status == "resolved" and len(order.after_photos) == 1
     html = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert "swept and washed" in html and "Resolved" in html and "Taken" in html
+    after = order.after_photos[0]
+    assert client.get(f"/photos/{after.id}/thumb.jpg").status_code == 200  # crew see their after photo
+    client.post("/logout", data={"csrf_token": auth.token("/orders")})
+    auth.login("crew.engineering")
+    assert client.get(f"/photos/{after.id}/thumb.jpg").status_code == 404  # not another team's
 
 
 def test_double_tap_is_harmless_and_stale_form_is_refused(client, auth, raised, session):
