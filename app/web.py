@@ -21,6 +21,15 @@ def render(page: str, fragment: str | None = None, status_code: int = 200, **con
     return resp
 
 
+def user_sites() -> list:
+    """The sites the current user works on (every site for an admin)."""
+    from app.models import Site
+
+    if current_user.role == "admin":
+        return list(db.session.scalars(db.select(Site).order_by(Site.id)))
+    return list(current_user.sites)
+
+
 def load(model, ident: int, action: str = "view"):
     """The object if the current user may `action` it; 404 otherwise (existence is not leaked)."""
     obj = db.session.get(model, ident)

@@ -1,6 +1,5 @@
 """Shared fixtures: the app on SQLite or a throwaway PostgreSQL, clients, the demo estate."""
 import re
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace

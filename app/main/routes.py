@@ -6,10 +6,8 @@ from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.i18n import normalise_locale
-from app.models import Photo, Site
-from app.services import schedule
-from app.services.policy import sees_site
-from app.web import load, render
+from app.models import Photo
+from app.web import load
 
 bp = Blueprint("main", __name__)
 
@@ -59,13 +57,3 @@ def photo(photo_id: int, size: str):
     resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
-
-
-def user_sites() -> list[Site]:
-    """The sites the current user works on."""
-    if current_user.role == "admin":
-        return list(db.session.scalars(db.select(Site).order_by(Site.id)))
-    return [s for s in current_user.sites if sees_site(current_user, s.id)]
-
-
-__all__ = ["bp", "user_sites", "schedule"]

@@ -4,12 +4,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.main.routes import user_sites
 from app.manage.forms import team_settings_form
 from app.models import Site
 from app.models.checklist import SEVERITIES
 from app.services import settings
-from app.web import load, render
+from app.web import load, render, user_sites
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 

@@ -6,13 +6,12 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.main.routes import user_sites
 from app.models import Answer, ChecklistItem, Photo, Round, RoundStop, TemplateVersion
 from app.rounds.forms import AnswerForm, EmptyForm
 from app.services import rounds as svc
 from app.services import schedule
 from app.services.photos import PhotoRejected
-from app.web import is_partial, load, render, uploaded_photos
+from app.web import is_partial, load, render, uploaded_photos, user_sites
 
 bp = Blueprint("rounds", __name__)
 

@@ -10,14 +10,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
 from app.extensions import db
-from app.main.routes import user_sites
 from app.models import Area, Notification, Team, WorkOrder
 from app.models.types import utcnow
 from app.models.workorder import OPEN_STATUSES
 from app.services import workorders as svc
 from app.services.photos import PhotoRejected
 from app.services.policy import can
-from app.web import load, render, uploaded_photos
+from app.web import load, render, uploaded_photos, user_sites
 from app.rounds.forms import EmptyForm
 from app.workorders.forms import ActionForm, RaiseForm
 

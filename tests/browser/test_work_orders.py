@@ -11,7 +11,6 @@ import io
 import re
 from datetime import timedelta
 
-import pytest
 from flask import current_app
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect

@@ -240,7 +240,7 @@ def test_two_people_at_once_one_wins(session, estate, db):
     from sqlalchemy.orm import Session
     from sqlalchemy.orm.exc import StaleDataError
 
-    users, photo = estate[3], estate[4]
+    users = estate[3]
     order = make_order(session, estate, "resolved")
     other = Session(bind=db.engine, expire_on_commit=False)
     try:
