@@ -1,5 +1,9 @@
 """All models, imported so Alembic and the app see every table."""
 from app.models.checklist import ChecklistItem, ChecklistTemplate, SiteItemTeam, TemplateVersion
+from app.models.handover import (
+    Building, Defect, DefectCheck, Inspection, InspectionAnswer, OwnerLink, Unit, check_photo,
+    defect_photo,
+)
 from app.models.photo import Photo
 from app.models.round import Answer, Round, RoundStop, answer_photo
 from app.models.route import Checkpoint, Route, Schedule, checkpoint_template
@@ -13,6 +17,7 @@ __all__ = [
     "Answer", "Area", "ChecklistItem", "ChecklistTemplate", "Checkpoint", "LoginThrottle",
     "Photo", "Round", "RoundStop", "Route", "Schedule", "Site", "SiteItemTeam", "SlaRule",
     "Team", "TemplateVersion", "User", "WorkOrder", "WorkOrderEvent", "answer_photo",
-    "Notification", "WebhookDelivery", "WorkOrderPhoto",
+    "Notification", "WebhookDelivery", "WorkOrderPhoto", "Building", "Defect", "DefectCheck",
+    "Inspection", "InspectionAnswer", "OwnerLink", "Unit", "check_photo", "defect_photo",
     "checkpoint_template", "user_site", "user_team",
 ]

@@ -16,6 +16,9 @@ class Site(Bilingual, db.Model):
     name_zh: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # Handover: days a contractor has to rectify a defect, and how long an owner's link lasts.
+    rectification_days: Mapped[int] = mapped_column(default=15)
+    owner_link_days: Mapped[int] = mapped_column(default=90)
 
     areas: Mapped[list["Area"]] = relationship(back_populates="site", order_by="Area.id")
     teams: Mapped[list["Team"]] = relationship(back_populates="site", order_by="Team.id")
@@ -46,6 +49,8 @@ class Team(Bilingual, db.Model):
     # Optional outbound notification: a URL and its format ("generic" JSON or "wecom" group robot).
     webhook_url: Mapped[str | None] = mapped_column(Text)
     webhook_format: Mapped[str] = mapped_column(String(16), default="generic")
+    # A contractor (施工单位) of the developer, for rectifying pre-handover defects.
+    is_contractor: Mapped[bool] = mapped_column(default=False)
 
     site: Mapped[Site] = relationship(back_populates="teams")
 

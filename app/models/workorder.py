@@ -29,6 +29,7 @@ class WorkOrder(db.Model):
     # One order per failed answer, ever: the unique key makes retries harmless.
     answer_id: Mapped[int | None] = mapped_column(ForeignKey("answer.id"), unique=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_item.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)  # handover
     title_zh: Mapped[str] = mapped_column(Text)
     title_en: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, default="")
