@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models.site import Site, Team
 from app.models.types import UTCDateTime
 
-ROLES = ("supervisor", "crew", "manager", "admin")
+ROLES = ("supervisor", "crew", "manager", "admin", "engineer")
 # Werkzeug's default (scrypt). The test suite swaps in a cheap method to stay fast.
 PASSWORD_HASH_METHOD = "scrypt"
 

@@ -8,8 +8,8 @@ import yaml
 from sqlalchemy import select
 
 from app.models import (
-    Area, ChecklistItem, ChecklistTemplate, Checkpoint, Route, Schedule, Site, SlaRule, Team,
-    TemplateVersion, User,
+    Area, Building, ChecklistItem, ChecklistTemplate, Checkpoint, Route, Schedule, Site, SlaRule, Team,
+    TemplateVersion, Unit, User,
 )
 from app.models.user import hash_password
 from app.services.workorders import DEFAULT_SLA_HOURS
@@ -66,7 +66,10 @@ DEMO_USERS = [
     ("crew.security", "周安管 Zhou", "crew", ["security"]),
     ("crew.engineering", "吴工程 Wu", "crew", ["engineering"]),
     ("crew.service", "郑客服 Zheng", "crew", ["customer_service"]),
+    ("engineer", "刘工 Liu", "engineer", []),
+    ("contractor", "华建施工 Huajian", "crew", ["contractor_huajian"]),
 ]
+CONTRACTOR = ("contractor_huajian", "华建施工", "Huajian Construction")
 
 
 _CJK = "\u4e00-\u9fff\u3000-\u303f\uff00-\uffef"
@@ -141,6 +144,26 @@ def create_route(session, site: Site, code: str, names: tuple[str, str], stops, 
     return route
 
 
+DEMO_OWNERS = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴琳", "徐涛", "孙丽"]
+
+
+def create_demo_building(session, site: Site) -> None:
+    """Building 3: two entrances (单元), floors 2-13, two flats a floor — 48 units with owners."""
+
+    building = Building(site=site, code="3")
+    session.add(building)
+    n = 0
+    for unit_no in ("1", "2"):
+        for floor in range(2, 14):
+            for flat in ("01", "02"):
+                owner = DEMO_OWNERS[n % len(DEMO_OWNERS)]
+                session.add(Unit(site=site, building=building, unit_no=unit_no, floor=floor,
+                                 room=f"{floor}{flat}", owner_name=owner,
+                                 owner_phone=f"139 {1000 + n:04d} {2000 + n:04d}",
+                                 bedrooms=3 if flat == "01" else 2, bathrooms=2 if flat == "01" else 1))
+                n += 1
+
+
 def seed_demo(session, password: str = DEMO_PASSWORD) -> bool:
     """Create the demo estate unless it exists; True when something was created."""
     templates = load_templates(session)
@@ -156,6 +179,14 @@ def seed_demo(session, password: str = DEMO_PASSWORD) -> bool:
                  templates, "morning", time(9, 30), time(11, 0))
     create_route(session, site, "afternoon", ("下午巡查路线", "Afternoon patrol route"), AFTERNOON_ROUTE,
                  templates, "afternoon", time(15, 0), time(17, 0))
+    contractor = Team(site=site, code=CONTRACTOR[0], name_zh=CONTRACTOR[1], name_en=CONTRACTOR[2],
+                      is_contractor=True)
+    session.add(contractor)
+    for severity, hours in DEFAULT_SLA_HOURS["engineering"].items():
+        session.add(SlaRule(team=contractor, severity=severity, hours=hours))
+    create_demo_building(session, site)
+    session.flush()
+    session.refresh(site)
     teams = {t.code: t for t in site.teams}
     password_hash = hash_password(password)  # one hash for all demo users: they share a password
     for username, name, role, team_codes in DEMO_USERS:

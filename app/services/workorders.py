@@ -298,6 +298,11 @@ def act(session, order: WorkOrder, user: User, action: str, *, version: int | No
     return event
 
 
+def reopen_order(session, order: WorkOrder, user: User, note: str) -> WorkOrderEvent:
+    """Reopen on someone's behalf outside the lifecycle buttons (an owner rejected the fix)."""
+    return _reopen(session, order, user, note)
+
+
 def _reopen(session, order: WorkOrder, user: User, note: str) -> WorkOrderEvent:
     event = record_event(session, order, "reopened", user, "open", note=note)
     order.reopen_count += 1

@@ -1,0 +1,473 @@
+"""Pre-handover inspection (模拟验收): units, the walk, defects, signatures, rectification orders,
+the owner's private link, re-inspection and sign-off."""
+import base64
+import binascii
+import csv
+import hashlib
+import io
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageChops, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.models import (
+    Building, ChecklistItem, ChecklistTemplate, Defect, DefectCheck, Inspection, InspectionAnswer,
+    OwnerLink, Photo, Site, Team, Unit, User, WorkOrder,
+)
+from app.models.checklist import SEVERITIES
+from app.models.handover import INSPECTION_RESULTS, REPEATING_ROOMS, ROOM_ORDER
+from app.models.types import utcnow
+from app.services import workorders
+from app.services.storage import PhotoStore
+
+TEMPLATE_CODE = "unit_pre_handover"
+PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
+CSV_COLUMNS = ("building", "unit", "floor", "room", "owner_name", "owner_phone", "bedrooms", "bathrooms")
+MAX_CSV_BYTES = 2 * 1024 * 1024
+MAX_SIGNATURE_BYTES = 512 * 1024
+
+
+class HandoverRefused(Exception):
+    """Not possible now; `message` is for the user."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+# --------------------------------------------------------------------------- units and CSV import
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line number, message)
+
+
+def import_units(session, site: Site, data: bytes) -> ImportReport:
+    """Import units from CSV: every row is checked first; any problem and nothing is imported."""
+    report = ImportReport()
+    if len(data) > MAX_CSV_BYTES:
+        report.problems.append((0, str(_l("The file is larger than 2 MB."))))
+        return report
+    try:
+        text = data.decode("utf-8-sig")
+        rows = list(csv.DictReader(io.StringIO(text)))
+    except (UnicodeDecodeError, csv.Error):
+        report.problems.append((0, str(_l("This is not a CSV file (UTF-8, comma-separated)."))))
+        return report
+    header = [h.strip().lower() for h in (csv.DictReader(io.StringIO(text)).fieldnames or [])]
+    missing = [c for c in CSV_COLUMNS[:4] if c not in header]
+    if missing or not rows:
+        report.problems.append((1, str(_l("The first line must name the columns: %(cols)s.",
+                                          cols=", ".join(CSV_COLUMNS)))))
+        return report
+    buildings = {b.code: b for b in session.scalars(select(Building).where(Building.site_id == site.id))}
+    existing = {(u.building.code, u.unit_no, u.room) for u in session.scalars(
+        select(Unit).where(Unit.site_id == site.id))}
+    seen: dict[tuple, int] = {}
+    parsed = []
+    for n, raw in enumerate(rows, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        problem = _row_problem(row, existing, seen, n)
+        if problem:
+            report.problems.append((n, str(problem)))
+            continue
+        seen[(row["building"], row["unit"], row["room"])] = n
+        parsed.append(row)
+    if report.problems:
+        return report
+    for row in parsed:
+        building = buildings.get(row["building"])
+        if building is None:
+            building = buildings[row["building"]] = Building(site_id=site.id, code=row["building"])
+            session.add(building)
+        session.add(Unit(site_id=site.id, building=building, unit_no=row["unit"], floor=int(row["floor"]),
+                         room=row["room"], owner_name=row.get("owner_name", "")[:120],
+                         owner_phone=row.get("owner_phone", ""),
+                         bedrooms=int(row.get("bedrooms") or 2), bathrooms=int(row.get("bathrooms") or 1)))
+        report.created += 1
+    session.commit()
+    return report
+
+
+def _row_problem(row: dict, existing: set, seen: dict, n: int):
+    key = (row.get("building", ""), row.get("unit", ""), row.get("room", ""))
+    if not key[0]:
+        return _l("The building is missing.")
+    if not key[1] or not key[2]:
+        return _l("The unit or the room number is missing.")
+    if not re.fullmatch(r"-?\d{1,3}", row.get("floor", "")):
+        return _l("The floor must be a whole number.")
+    if key in existing:
+        return _l("Unit %(label)s already exists.", label="-".join(key))
+    if key in seen:
+        return _l("Unit %(label)s appears twice (also on line %(line)d).", label="-".join(key), line=seen[key])
+    phone = row.get("owner_phone", "")
+    if phone and not PHONE.match(phone):
+        return _l("The phone number “%(phone)s” is not valid.", phone=phone[:40])
+    for col, low, high in (("bedrooms", 0, 9), ("bathrooms", 0, 9)):
+        value = row.get(col, "")
+        if value and not (value.isdigit() and low <= int(value) <= high):
+            return _l("%(col)s must be a number from 0 to 9.", col=col)
+    return None
+
+
+# --------------------------------------------------------------------------- the walk
+
+def template_version(session):
+    """The current version of the unit checklist."""
+    tpl = session.scalar(select(ChecklistTemplate).where(ChecklistTemplate.code == TEMPLATE_CODE))
+    if tpl is None:
+        raise HandoverRefused(_l("The unit checklist is missing; run flask seed-demo."))
+    return tpl.current_version
+
+
+def rooms(unit: Unit, version) -> list[tuple[str, str, int]]:
+    """(room key, room type, number) in walking order; bedrooms and bathrooms repeat."""
+    types = {i.room for i in version.items}
+    out = []
+    for room in ROOM_ORDER:
+        if room not in types:
+            continue
+        count = (unit.bedrooms if room == "bedroom" else unit.bathrooms) if room in REPEATING_ROOMS else 1
+        for n in range(1, count + 1):
+            out.append((f"{room}-{n}" if room in REPEATING_ROOMS else room, room, n))
+    return out
+
+
+def room_type(room_key: str) -> str:
+    return room_key.rsplit("-", 1)[0] if room_key[-1].isdigit() else room_key
+
+
+def items_in(version, room_key: str) -> list[ChecklistItem]:
+    return [i for i in version.items if i.room == room_type(room_key)]
+
+
+def start_inspection(session, unit: Unit, engineer: User, owner_present: str) -> Inspection:
+    """Begin a walk of the unit with its owner (a later walk records later findings)."""
+    owner_present = owner_present.strip()[:120]
+    if not owner_present:
+        raise HandoverRefused(_l("Write the name of the owner who is present."))
+    insp = Inspection(site_id=unit.site_id, unit_id=unit.id, kind="initial", engineer_id=engineer.id,
+                      owner_present=owner_present, version_id=template_version(session).id)
+    session.add(insp)
+    session.commit()
+    return insp
+
+
+def _editable(insp: Inspection) -> None:
+    if insp.signed:
+        raise HandoverRefused(_l("This inspection is signed and can no longer be changed. "
+                                 "Record later findings in a new inspection."))
+
+
+def answer(session, insp: Inspection, room_key: str, item: ChecklistItem, user: User, *,
+           result: str | None, severity: str | None = None, description: str | None = None,
+           location: str | None = None, photos: list[Photo] = (), team: Team | None = None) -> Defect | None:
+    """Record pass / defect / n.a. for an item in a room; a defect carries its details and photos."""
+    _editable(insp)
+    if room_key not in {k for k, _, _ in rooms(insp.unit, insp.version)} or item.room != room_type(room_key) \
+            or item.version_id != insp.version_id:
+        raise LookupError("item not in this room")
+    if result is not None and result not in INSPECTION_RESULTS:
+        raise HandoverRefused(_l("Choose pass, defect or n.a."))
+    ans = session.scalar(select(InspectionAnswer).where(
+        InspectionAnswer.inspection_id == insp.id, InspectionAnswer.room_key == room_key,
+        InspectionAnswer.item_id == item.id))
+    defect = session.scalar(select(Defect).where(Defect.answer_id == ans.id)) if ans else None
+    final = result if result is not None else (ans.result if ans else None)
+    if final == "defect" and item.photo_required_on_fail and not photos and not (defect and defect.photos):
+        raise HandoverRefused(_l("A photo is required for this defect. Take a photo, then tap Defect again."))
+    if severity is not None and severity not in SEVERITIES:
+        raise HandoverRefused(_l("Choose a severity."))
+    if team is not None and team.site_id != insp.site_id:
+        raise LookupError("team of another site")
+    if ans is None:
+        ans = InspectionAnswer(inspection_id=insp.id, room_key=room_key, item_id=item.id)
+        try:
+            with session.begin_nested():
+                session.add(ans)
+        except IntegrityError:  # a resent request got there first
+            ans = session.scalar(select(InspectionAnswer).where(
+                InspectionAnswer.inspection_id == insp.id, InspectionAnswer.room_key == room_key,
+                InspectionAnswer.item_id == item.id))
+    ans.result, ans.answered_at = final, utcnow()
+    if final == "defect":
+        if defect is None:
+            defect = Defect(inspection_id=insp.id, unit_id=insp.unit_id, answer_id=ans.id, item_id=item.id,
+                            room_key=room_key, severity=item.severity)
+            session.add(defect)
+        if severity:
+            defect.severity = severity
+        if description is not None:
+            defect.description = description.strip()[:1000]
+        if location is not None:
+            defect.location = location.strip()[:200]
+        if team is not None:
+            defect.team_id = team.id
+        for p in photos:
+            if p not in defect.photos:
+                defect.photos.append(p)
+    elif defect is not None:
+        session.delete(defect)  # not signed yet: a draft finding withdrawn
+        defect = None
+    session.commit()
+    return defect
+
+
+def add_concern(session, insp: Inspection, room_key: str, text: str, photos: list[Photo],
+                severity: str = "major") -> Defect:
+    """A concern the owner raises that is not on the list: recorded as the owner's."""
+    _editable(insp)
+    text = text.strip()[:1000]
+    if not text:
+        raise HandoverRefused(_l("Write the owner's concern."))
+    if room_key not in {k for k, _, _ in rooms(insp.unit, insp.version)}:
+        raise LookupError("no such room")
+    defect = Defect(inspection_id=insp.id, unit_id=insp.unit_id, room_key=room_key, severity=severity,
+                    description=text, owner_concern=True, photos=list(photos))
+    session.add(defect)
+    session.commit()
+    return defect
+
+
+def progress(session, insp: Inspection) -> dict[str, tuple[int, int, int]]:
+    """Per room: (items, answered, defects)."""
+    answers = session.scalars(select(InspectionAnswer).where(InspectionAnswer.inspection_id == insp.id)).all()
+    out = {}
+    for key, _, _ in rooms(insp.unit, insp.version):
+        mine = [a for a in answers if a.room_key == key and a.result]
+        out[key] = (len(items_in(insp.version, key)), len(mine), sum(1 for a in mine if a.result == "defect"))
+    return out
+
+
+# --------------------------------------------------------------------------- signatures and orders
+
+def signature_png(data_url: str) -> bytes:
+    """A finger-drawn signature from the pad: a PNG, not blank, not huge."""
+    prefix = "data:image/png;base64,"
+    if not data_url or not data_url.startswith(prefix):
+        raise HandoverRefused(_l("Both people must sign on the screen."))
+    try:
+        raw = base64.b64decode(data_url[len(prefix):], validate=True)
+    except (binascii.Error, ValueError):
+        raise HandoverRefused(_l("The signature could not be read. Sign again.")) from None
+    if len(raw) > MAX_SIGNATURE_BYTES:
+        raise HandoverRefused(_l("The signature could not be read. Sign again."))
+    try:
+        with Image.open(io.BytesIO(raw)) as img:
+            if img.format != "PNG" or img.width * img.height > 4_000_000:
+                raise HandoverRefused(_l("The signature could not be read. Sign again."))
+            # Ink = opaque and dark; a blank pad is all transparent or white. The histogram of a
+            # mask counts them without a Python loop over pixels.
+            lum, alpha = img.convert("LA").split()
+            dark = lum.point(lambda v: 255 if v < 200 else 0)
+            opaque = alpha.point(lambda v: 255 if v > 0 else 0)
+            inked = ImageChops.multiply(dark, opaque).histogram()[255]
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise HandoverRefused(_l("The signature could not be read. Sign again.")) from None
+    if inked < 20:
+        raise HandoverRefused(_l("Both people must sign on the screen."))
+    return raw
+
+
+def store_signature(store: PhotoStore, png: bytes) -> str:
+    key = hashlib.sha256(png).hexdigest()
+    store.put(key, png)
+    return key
+
+
+def sign(session, store: PhotoStore, insp: Inspection, user: User, *, engineer_name: str,
+         owner_name: str, engineer_sig: str, owner_sig: str, now: datetime | None = None) -> Inspection:
+    """Both sign; the record becomes read-only and every defect gets its rectification order."""
+    _editable(insp)
+    if insp.kind == "reinspection":
+        open_ids = {d.id for d in open_defects(session, insp.unit)}
+        checked = {c.defect_id for c in insp.checks}
+        if open_ids - checked:
+            raise HandoverRefused(_l("Check every defect before signing."))
+    engineer_name, owner_name = engineer_name.strip()[:120], owner_name.strip()[:120]
+    if not engineer_name or not owner_name:
+        raise HandoverRefused(_l("Write both names."))
+    eng_png, own_png = signature_png(engineer_sig), signature_png(owner_sig)
+    now = now or utcnow()
+    insp.engineer_signature = store_signature(store, eng_png)
+    insp.owner_signature = store_signature(store, own_png)
+    insp.engineer_signed_name, insp.owner_signed_name = engineer_name, owner_name
+    insp.status, insp.signed_at = "signed", now
+    if insp.kind == "initial":
+        for defect in insp.defects:
+            _raise_order(session, insp, defect, user, now)
+    session.commit()
+    return insp
+
+
+def default_team(session, insp: Inspection, defect: Defect) -> Team:
+    """The defect's chosen team, else the item's team, else engineering."""
+    if defect.team_id:
+        return session.get(Team, defect.team_id)
+    code = defect.item.team_code if defect.item else "engineering"
+    team = session.scalar(select(Team).where(Team.site_id == insp.site_id, Team.code == code))
+    return team or session.scalar(select(Team).where(Team.site_id == insp.site_id,
+                                                     Team.code == "engineering"))
+
+
+def _raise_order(session, insp: Inspection, defect: Defect, user: User, now: datetime) -> WorkOrder:
+    team = default_team(session, insp, defect)
+    unit = insp.unit
+    title_zh = defect.item.text_zh if defect.item else defect.description
+    title_en = defect.item.text_en if defect.item else defect.description
+    details = " · ".join(x for x in (defect.description, defect.location) if x)
+    order = WorkOrder(
+        site_id=insp.site_id, team_id=team.id, source="handover", unit_id=unit.id, item_id=defect.item_id,
+        title_zh=f"{unit.label} {title_zh}"[:500], title_en=f"{unit.label} {title_en}"[:500],
+        description=details, severity=defect.severity, status="open", created_at=now, created_by_id=user.id,
+        due_at=now + timedelta(days=unit.site.rectification_days),
+    )
+    session.add(order)
+    session.flush()
+    event = workorders.record_event(session, order, "created", user, "open")
+    from app.models import WorkOrderPhoto
+
+    for photo in defect.photos:
+        session.add(WorkOrderPhoto(order=order, photo_id=photo.id, event=event, kind="before"))
+    defect.work_order_id = order.id
+    defect.team_id = team.id
+    return order
+
+
+# --------------------------------------------------------------------------- status and re-inspection
+
+def _verdicts(session, unit: Unit) -> dict[int, str]:
+    """The latest verdict per defect from signed re-inspections."""
+    query = select(DefectCheck).join(Inspection, DefectCheck.reinspection_id == Inspection.id).where(
+        Inspection.unit_id == unit.id, Inspection.status == "signed").order_by(DefectCheck.id)
+    return {c.defect_id: c.verdict for c in session.scalars(query)}
+
+
+def open_defects(session, unit: Unit) -> list[Defect]:
+    """Defects of signed inspections that a signed re-inspection has not accepted."""
+    verdicts = _verdicts(session, unit)
+    defects = session.scalars(select(Defect).join(Inspection, Defect.inspection_id == Inspection.id).where(
+        Defect.unit_id == unit.id, Inspection.status == "signed", Inspection.kind == "initial")
+        .order_by(Defect.id)).all()
+    return [d for d in defects if verdicts.get(d.id) != "accepted"]
+
+
+UNIT_STATUSES = ("not_inspected", "inspecting", "defects_open", "ready_for_reinspection",
+                 "reinspecting", "ready_for_handover")
+
+
+def unit_status(session, unit: Unit) -> str:
+    """Where the unit stands on its way to handover."""
+    inspections = unit.inspections
+    if any(i.status == "in_progress" and i.kind == "reinspection" for i in inspections):
+        return "reinspecting"
+    if any(i.status == "in_progress" for i in inspections):
+        return "inspecting"
+    if not any(i.signed for i in inspections):
+        return "not_inspected"
+    pending = open_defects(session, unit)
+    if not pending:
+        return "ready_for_handover"
+    if all(d.work_order is not None and d.work_order.status in ("closed", "cancelled") for d in pending):
+        return "ready_for_reinspection"
+    return "defects_open"
+
+
+def start_reinspection(session, unit: Unit, engineer: User, owner_present: str) -> Inspection:
+    """Walk only the defects again with the owner, once all their orders are closed."""
+    if unit_status(session, unit) != "ready_for_reinspection":
+        raise HandoverRefused(_l("A re-inspection can start when every rectification order is closed."))
+    insp = start_inspection(session, unit, engineer, owner_present)
+    insp.kind = "reinspection"
+    session.commit()
+    return insp
+
+
+def check_defect(session, reinsp: Inspection, defect: Defect, user: User, verdict: str,
+                 reason: str = "", photos: list[Photo] = ()) -> DefectCheck:
+    """The owner accepts a fix, or rejects it with a reason and a photo (its order reopens)."""
+    _editable(reinsp)
+    if reinsp.kind != "reinspection" or defect.unit_id != reinsp.unit_id:
+        raise LookupError("defect not in this re-inspection")
+    if verdict not in ("accepted", "rejected"):
+        raise HandoverRefused(_l("Accept or reject the fix."))
+    reason = reason.strip()[:1000]
+    if verdict == "rejected" and (not reason or not photos):
+        raise HandoverRefused(_l("Give a reason and a photo to reject the fix."))
+    check = session.scalar(select(DefectCheck).where(DefectCheck.reinspection_id == reinsp.id,
+                                                     DefectCheck.defect_id == defect.id))
+    if check is None:
+        check = DefectCheck(reinspection_id=reinsp.id, defect_id=defect.id, verdict=verdict)
+        session.add(check)
+    was = check.verdict if check.id else None
+    check.verdict, check.reason, check.at = verdict, reason, utcnow()
+    check.photos = list(photos) or check.photos
+    order = defect.work_order
+    if verdict == "rejected" and was != "rejected" and order is not None and order.status in ("closed", "resolved"):
+        workorders.reopen_order(session, order, user, reason)
+    session.commit()
+    return check
+
+
+# --------------------------------------------------------------------------- the owner's link
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_owner_link(session, unit: Unit, user: User, now: datetime | None = None) -> tuple[str, OwnerLink]:
+    """A new private link for the owner (the previous one stops working); the token is shown once."""
+    now = now or utcnow()
+    for old in session.scalars(select(OwnerLink).where(OwnerLink.unit_id == unit.id,
+                                                       OwnerLink.revoked_at.is_(None))):
+        old.revoked_at = now
+    token = secrets.token_urlsafe(32)
+    link = OwnerLink(unit_id=unit.id, token_hash=token_hash(token), created_at=now, created_by_id=user.id,
+                     expires_at=now + timedelta(days=unit.site.owner_link_days))
+    session.add(link)
+    session.commit()
+    return token, link
+
+
+def revoke_owner_links(session, unit: Unit) -> int:
+    now = utcnow()
+    links = session.scalars(select(OwnerLink).where(OwnerLink.unit_id == unit.id,
+                                                    OwnerLink.revoked_at.is_(None))).all()
+    for link in links:
+        link.revoked_at = now
+    session.commit()
+    return len(links)
+
+
+def owner_link(session, token: str, now: datetime | None = None) -> OwnerLink | None:
+    """The live link for a token, or None (unknown, altered, revoked or expired)."""
+    if not token or len(token) > 100:
+        return None
+    link = session.scalar(select(OwnerLink).where(OwnerLink.token_hash == token_hash(token)))
+    now = now or utcnow()
+    if link is None or link.revoked_at is not None or link.expires_at <= now:
+        return None
+    return link
+
+
+def live_link(session, unit: Unit) -> OwnerLink | None:
+    now = utcnow()
+    return session.scalar(select(OwnerLink).where(
+        OwnerLink.unit_id == unit.id, OwnerLink.revoked_at.is_(None), OwnerLink.expires_at > now))
+
+
+def unit_photo_ids(session, unit: Unit) -> set[int]:
+    """Photos the owner may see: their unit's defects and the fixes of those defects' orders."""
+    ids = set()
+    for defect in session.scalars(select(Defect).where(Defect.unit_id == unit.id)):
+        ids.update(p.id for p in defect.photos)
+        if defect.work_order is not None:
+            ids.update(p.id for p in defect.work_order.after_photos)
+    return ids
