@@ -4,6 +4,7 @@ from datetime import datetime
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from app.i18n import HTML_LANG
 from app.models.i18n import current_lang
@@ -49,6 +50,34 @@ def minutes_text(minutes: int | None) -> str:
     return _("%(h)d h %(m)02d min", h=m // 60, m=m % 60)
 
 
+ROOM_LABELS = {
+    "whole_unit": _l("Whole unit"), "entrance": _l("Entrance"), "living_room": _l("Living and dining room"),
+    "bedroom": _l("Bedroom"), "kitchen": _l("Kitchen"), "bathroom": _l("Bathroom"), "balcony": _l("Balcony"),
+}
+UNIT_STATUS_LABELS = {
+    "not_inspected": _l("Not inspected"), "inspecting": _l("Inspection under way"),
+    "defects_open": _l("Defects open"), "ready_for_reinspection": _l("Ready for re-inspection"),
+    "reinspecting": _l("Re-inspection under way"), "ready_for_handover": _l("Ready for handover"),
+}
+INSPECTION_RESULT_LABELS = {"pass": _l("Pass"), "defect": _l("Defect"), "na": _l("N/A")}
+
+
+def room_label(room_key: str) -> str:
+    """'bedroom-2' → 'Bedroom 2'."""
+    base, _, n = room_key.rpartition("-")
+    if base and n.isdigit():
+        return f"{ROOM_LABELS.get(base, base)} {n}"
+    return str(ROOM_LABELS.get(room_key, room_key))
+
+
+def qr_svg(data: str) -> Markup:
+    """A QR code as inline SVG (scales to any screen, no image request)."""
+    import segno
+
+    return Markup(segno.make(data, error="m").svg_inline(scale=6, dark="#000", light="#fff",
+                                                        omitsize=True, title=None))
+
+
 def _unread_notifications() -> int:
     """The header badge: unread notifications of the logged-in user."""
     from flask_login import current_user
@@ -65,7 +94,9 @@ def register(app) -> None:
         SEVERITY_LABELS=SEVERITY_LABELS, ORDER_STATUS_LABELS=ORDER_STATUS_LABELS,
         EVENT_LABELS=EVENT_LABELS, ESCALATION_LABELS=ESCALATION_LABELS,
         CALLBACK_LABELS=CALLBACK_LABELS, NOTIFICATION_LABELS=NOTIFICATION_LABELS, lang=current_lang,
-        unread_notifications=_unread_notifications, csrf_token=generate_csrf, now=utcnow,
+        unread_notifications=_unread_notifications, ROOM_LABELS=ROOM_LABELS,
+        UNIT_STATUS_LABELS=UNIT_STATUS_LABELS, INSPECTION_RESULT_LABELS=INSPECTION_RESULT_LABELS,
+        room_label=room_label, qr_svg=qr_svg, csrf_token=generate_csrf, now=utcnow,
         html_lang=lambda: HTML_LANG.get(str(get_locale()), "zh-Hans"),
     )
     app.jinja_env.filters["local_time"] = local_time

@@ -18,6 +18,8 @@ def home():
     """Crews land on their team's queue; everyone else on Today."""
     if current_user.role == "crew":
         return redirect(url_for("workorders.queue"))
+    if current_user.role == "engineer":
+        return redirect(url_for("handover.index"))
     return redirect(url_for("rounds.today"))
 
 

@@ -117,6 +117,27 @@ def _row_problem(row: dict, existing: set, seen: dict, n: int):
     return None
 
 
+def save_unit(session, site: Site, unit: Unit | None, *, building: str, unit_no: str, floor: int,
+              room: str, owner_name: str, owner_phone: str, bedrooms: int, bathrooms: int) -> Unit:
+    """Add a unit or correct one; the same building-unit-room twice is refused."""
+    building, unit_no, room = building.strip(), unit_no.strip(), room.strip()
+    b = session.scalar(select(Building).where(Building.site_id == site.id, Building.code == building))
+    clash = b and session.scalar(select(Unit).where(Unit.building_id == b.id, Unit.unit_no == unit_no,
+                                                    Unit.room == room))
+    if clash and clash is not unit:
+        raise HandoverRefused(_l("Unit %(label)s already exists.", label=f"{building}-{unit_no}-{room}"))
+    if b is None:
+        b = Building(site_id=site.id, code=building)
+        session.add(b)
+    unit = unit or Unit(site_id=site.id)
+    unit.building, unit.unit_no, unit.floor, unit.room = b, unit_no, floor, room
+    unit.owner_name, unit.owner_phone = owner_name.strip(), owner_phone.strip()
+    unit.bedrooms, unit.bathrooms = bedrooms, bathrooms
+    session.add(unit)
+    session.commit()
+    return unit
+
+
 # --------------------------------------------------------------------------- the walk
 
 def template_version(session):

@@ -2,10 +2,11 @@
 from sqlalchemy import exists, select
 
 from app.models import (
-    Answer, Photo, Round, Site, Team, User, WorkOrder, WorkOrderPhoto, answer_photo,
+    Answer, Inspection, Photo, Round, Site, Team, Unit, User, WorkOrder, WorkOrderPhoto, answer_photo,
 )
 
 WALKERS = ("supervisor", "manager", "admin")
+INSPECTORS = ("engineer", "supervisor", "manager", "admin")
 
 
 def sees_site(user: User, site_id: int) -> bool:
@@ -17,11 +18,15 @@ def can(user: User, action: str, obj, session=None) -> bool:
     """The one policy check: can `user` do `action` to `obj`?"""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
+    if isinstance(obj, Unit) and action in ("view", "inspect"):
+        return sees_site(user, obj.site_id) and user.role in INSPECTORS
+    if isinstance(obj, Inspection) and action in ("view", "inspect"):
+        return sees_site(user, obj.site_id) and user.role in INSPECTORS
     if isinstance(obj, Site) and action == "manage":
         return sees_site(user, obj.id) and user.role in ("manager", "admin")
     if isinstance(obj, Round):
         if action == "view":
-            return sees_site(user, obj.site_id) and user.role != "crew"
+            return sees_site(user, obj.site_id) and user.role in WALKERS
         if action == "walk":
             return sees_site(user, obj.site_id) and user.role in WALKERS
     if isinstance(obj, WorkOrder) and action == "view":

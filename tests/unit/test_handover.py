@@ -50,12 +50,13 @@ def test_import_good_csv(demo, session):
     assert (unit.label, unit.bedrooms, unit.bathrooms, unit.owner_name) == ("5-1-301", 3, 2, "陈先生")
 
 
-def test_import_with_bad_rows_imports_nothing_and_says_why(demo, session):
+def test_import_with_bad_rows_imports_nothing_and_says_why(demo, session, app):
     bad = GOOD_CSV + ("5,1,3,301,dup,,2,1\n"        # duplicate in the file
                       ",1,4,401,x,,2,1\n"           # missing building
                       "5,1,4,402,x,12ab,2,1\n"      # malformed phone
                       "3,1,12,1201,x,,2,1\n")       # exists already (demo building 3)
-    report = ho.import_units(session, demo.site, bad.encode())
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        report = ho.import_units(session, demo.site, bad.encode())
     lines = dict(report.problems)
     assert report.created == 0 and sorted(lines) == [4, 5, 6, 7]
     assert "appears twice (also on line 2)" in lines[4]

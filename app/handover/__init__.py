@@ -1,0 +1,1 @@
+"""Pre-handover mock inspection with owners (模拟验收)."""

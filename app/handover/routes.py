@@ -1,0 +1,283 @@
+"""Units, the mock-inspection walk, signatures, owner links and re-inspection."""
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.handover.forms import (
+    CheckForm, ConcernForm, DefectForm, ImportForm, SignForm, StartForm, UnitForm,
+)
+from app.models import Building, ChecklistItem, Defect, Inspection, InspectionAnswer, Team, Unit
+from app.rounds.forms import EmptyForm
+from app.services import handover as svc
+from app.services.photos import PhotoRejected
+from app.services.policy import INSPECTORS
+from app.web import is_partial, load, render, uploaded_photos, user_sites
+
+bp = Blueprint("handover", __name__, url_prefix="/handover")
+
+
+@bp.before_request
+@login_required
+def inspectors_only():
+    """Engineers, supervisors and managers; nobody else sees the handover pages."""
+    if current_user.role not in INSPECTORS:
+        abort(404)
+
+
+@bp.get("/")
+def index():
+    """Every unit of the user's sites, by building, with where it stands."""
+    sites = user_sites()
+    buildings = db.session.scalars(select(Building).where(Building.site_id.in_([s.id for s in sites]))
+                                   .order_by(Building.site_id, Building.code)).all()
+    status = {u.id: svc.unit_status(db.session, u) for b in buildings for u in b.units}
+    return render("handover/index.html", buildings=buildings, status=status)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_units():
+    """Import units from a CSV file: a per-row report, and nothing imported if any row is wrong."""
+    sites = user_sites()
+    site = next((s for s in sites if str(s.id) == request.values.get("site", "")), sites[0] if sites else None)
+    if site is None:
+        abort(404)
+    form = ImportForm()
+    report = None
+    if form.validate_on_submit():
+        report = svc.import_units(db.session, site, form.file.data.read(svc.MAX_CSV_BYTES + 1))
+        if not report.problems:
+            flash(_("%(n)d units imported.", n=report.created), "info")
+            return redirect(url_for("handover.index"))
+    return render("handover/import.html", form=form, report=report, site=site, sites=sites,
+                  columns=svc.CSV_COLUMNS, status_code=422 if report and report.problems else 200)
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+def edit_unit(unit_id: int | None = None):
+    """Add a unit, or correct one (building, unit, floor, room, owner, rooms)."""
+    unit = load(Unit, unit_id, "inspect") if unit_id else None
+    site = unit.site if unit else (user_sites() or [None])[0]
+    if site is None:
+        abort(404)
+    form = UnitForm(obj=unit) if unit else UnitForm()
+    if unit and request.method == "GET":
+        form.building.data = unit.building.code
+    if form.validate_on_submit():
+        try:
+            unit = svc.save_unit(db.session, site, unit, building=form.building.data, unit_no=form.unit_no.data,
+                                 floor=form.floor.data, room=form.room.data,
+                                 owner_name=form.owner_name.data or "", owner_phone=form.owner_phone.data or "",
+                                 bedrooms=form.bedrooms.data, bathrooms=form.bathrooms.data)
+            return redirect(url_for("handover.unit", unit_id=unit.id))
+        except svc.HandoverRefused as e:
+            db.session.rollback()
+            form.room.errors = [str(e.message)]
+    return render("handover/unit_form.html", form=form, unit=unit,
+                  status_code=422 if form.errors else 200)
+
+
+@bp.get("/units/<int:unit_id>")
+def unit(unit_id: int):
+    """A unit: owner, status, inspections, open defects and their orders, the owner's link."""
+    u = load(Unit, unit_id, "inspect")
+    return render("handover/unit.html", **unit_context(u))
+
+
+def unit_context(u: Unit, token: str | None = None, start_form=None) -> dict:
+    return dict(unit=u, status=svc.unit_status(db.session, u), defects=svc.open_defects(db.session, u),
+                link=svc.live_link(db.session, u), token=token, form=EmptyForm(),
+                start_form=start_form or StartForm(owner_present=u.owner_name))
+
+
+@bp.post("/units/<int:unit_id>/inspections")
+@bp.post("/units/<int:unit_id>/reinspections", endpoint="start_reinspection")
+def start(unit_id: int):
+    """Start a walk (or a re-inspection of the defects) with the owner present."""
+    u = load(Unit, unit_id, "inspect")
+    form = StartForm()
+    if not form.validate_on_submit():
+        return render("handover/unit.html", status_code=422, **unit_context(u, start_form=form))
+    starter = svc.start_reinspection if request.path.endswith("reinspections") else svc.start_inspection
+    try:
+        insp = starter(db.session, u, current_user, form.owner_present.data)
+    except svc.HandoverRefused as e:
+        db.session.rollback()
+        flash(str(e.message), "error")
+        return redirect(url_for("handover.unit", unit_id=u.id))
+    return redirect(url_for("handover.inspection", inspection_id=insp.id))
+
+
+@bp.get("/inspections/<int:inspection_id>")
+def inspection(inspection_id: int):
+    """The walk: rooms with progress; for a re-inspection, the defects to check."""
+    insp = load(Inspection, inspection_id, "inspect")
+    if insp.kind == "reinspection":
+        verdicts = {c.defect_id: c for c in insp.checks}
+        defects = svc.open_defects(db.session, insp.unit) if not insp.signed else [c.defect for c in insp.checks]
+        return render("handover/reinspection.html", insp=insp, defects=defects, verdicts=verdicts,
+                      form=CheckForm(formdata=None))
+    return render("handover/inspection.html", insp=insp, rooms=svc.rooms(insp.unit, insp.version),
+                  progress=svc.progress(db.session, insp))
+
+
+def room_context(insp: Inspection, room_key: str, errors=None) -> dict:
+    if room_key not in {k for k, _, _ in svc.rooms(insp.unit, insp.version)}:
+        abort(404)
+    answers = {a.item_id: a for a in db.session.scalars(select(InspectionAnswer).where(
+        InspectionAnswer.inspection_id == insp.id, InspectionAnswer.room_key == room_key))}
+    defects = {d.answer_id: d for d in insp.defects if d.answer_id}
+    concerns = [d for d in insp.defects if d.owner_concern and d.room_key == room_key]
+    keys = [k for k, _, _ in svc.rooms(insp.unit, insp.version)]
+    i = keys.index(room_key)
+    return dict(insp=insp, room_key=room_key, items=svc.items_in(insp.version, room_key), answers=answers,
+                defects=defects, concerns=concerns, errors=errors or {}, prev=keys[i - 1] if i else None,
+                next=keys[i + 1] if i + 1 < len(keys) else None, teams=insp.unit.site.teams,
+                concern_form=ConcernForm(formdata=None), form=DefectForm(formdata=None))
+
+
+@bp.get("/inspections/<int:inspection_id>/rooms/<room_key>")
+def room(inspection_id: int, room_key: str):
+    """One room's items: pass / defect / n.a., each defect with where, what and photos."""
+    insp = load(Inspection, inspection_id, "inspect")
+    return render("handover/room.html", **room_context(insp, room_key))
+
+
+@bp.post("/inspections/<int:inspection_id>/rooms/<room_key>/items/<int:item_id>")
+def answer(inspection_id: int, room_key: str, item_id: int):
+    """Save one item's answer; htmx gets the item back."""
+    insp = load(Inspection, inspection_id, "inspect")
+    item = db.session.get(ChecklistItem, item_id)
+    if item is None or item.version_id != insp.version_id:
+        abort(404)
+    form = DefectForm()
+    error, status = None, 200
+    if not form.validate_on_submit():
+        error, status = _("Check the form and try again."), 422
+    else:
+        try:
+            team = db.session.get(Team, form.team.data) if form.team.data else None
+            if team is not None and team.site_id != insp.site_id:
+                abort(404)
+            photos = uploaded_photos(form.photos.data, insp.unit.site)
+            svc.answer(db.session, insp, room_key, item, current_user, result=form.result.data or None,
+                       severity=form.severity.data or None, description=form.description.data,
+                       location=form.location.data, photos=photos, team=team)
+        except LookupError:
+            abort(404)
+        except (PhotoRejected, svc.HandoverRefused) as e:
+            db.session.rollback()
+            error, status = str(e.message), (409 if insp.signed else 422)
+    if not is_partial():
+        if error:
+            return render("handover/room.html", status_code=status,
+                          **room_context(insp, room_key, errors={item.id: error}))
+        return redirect(url_for("handover.room", inspection_id=insp.id, room_key=room_key) + f"#hi-{item.id}")
+    ctx = room_context(insp, room_key, errors={item.id: error} if error else None)
+    return render("handover/_item.html", status_code=status, item=item, **ctx)
+
+
+@bp.post("/inspections/<int:inspection_id>/rooms/<room_key>/concerns")
+def concern(inspection_id: int, room_key: str):
+    """The owner's own concern, not on the list, with photos."""
+    insp = load(Inspection, inspection_id, "inspect")
+    form = ConcernForm()
+    if form.validate_on_submit():
+        try:
+            photos = uploaded_photos(form.photos.data, insp.unit.site)
+            svc.add_concern(db.session, insp, room_key, form.text.data, photos)
+            flash(_("The owner's concern is recorded."), "info")
+            return redirect(url_for("handover.room", inspection_id=insp.id, room_key=room_key) + "#concerns")
+        except LookupError:
+            abort(404)
+        except (PhotoRejected, svc.HandoverRefused) as e:
+            db.session.rollback()
+            flash(str(e.message), "error")
+    else:
+        flash(_("Write the owner's concern."), "error")
+    return redirect(url_for("handover.room", inspection_id=insp.id, room_key=room_key) + "#concerns")
+
+
+@bp.post("/inspections/<int:inspection_id>/checks/<int:defect_id>/<any(accept, reject):verdict>")
+def check(inspection_id: int, defect_id: int, verdict: str):
+    """The owner accepts a fix, or rejects it with a reason and a photo."""
+    insp = load(Inspection, inspection_id, "inspect")
+    defect = db.session.get(Defect, defect_id)
+    if defect is None or defect.unit_id != insp.unit_id:
+        abort(404)
+    form = CheckForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        photos = uploaded_photos(form.photos.data, insp.unit.site)
+        svc.check_defect(db.session, insp, defect, current_user, "accepted" if verdict == "accept" else "rejected",
+                         reason=form.reason.data or "", photos=photos)
+    except LookupError:
+        abort(404)
+    except (PhotoRejected, svc.HandoverRefused) as e:
+        db.session.rollback()
+        flash(str(e.message), "error")
+    return redirect(url_for("handover.inspection", inspection_id=insp.id) + f"#d-{defect.id}")
+
+
+@bp.route("/inspections/<int:inspection_id>/sign", methods=["GET", "POST"])
+def sign(inspection_id: int):
+    """The owner reads the defects on the same phone; both sign on the screen."""
+    insp = load(Inspection, inspection_id, "inspect")
+    form = SignForm()
+    if request.method == "GET":
+        form.engineer_name.data = current_user.display_name
+        form.owner_name.data = insp.owner_present
+    error = None
+    if form.validate_on_submit():
+        try:
+            svc.sign(db.session, current_app.extensions["photo_store"], insp, current_user,
+                     engineer_name=form.engineer_name.data, owner_name=form.owner_name.data,
+                     engineer_sig=form.engineer_signature.data, owner_sig=form.owner_signature.data)
+            flash(_("Signed. The rectification orders have been raised."), "info")
+            return redirect(url_for("handover.unit", unit_id=insp.unit_id))
+        except svc.HandoverRefused as e:
+            db.session.rollback()
+            error = str(e.message)
+    defects = insp.defects if insp.kind == "initial" else [c.defect for c in insp.checks]
+    return render("handover/sign.html", insp=insp, form=form, error=error, defects=defects,
+                  verdicts={c.defect_id: c for c in insp.checks},
+                  status_code=422 if error or form.errors else (409 if insp.signed and request.method == "POST" else 200))
+
+
+@bp.get("/inspections/<int:inspection_id>/signatures/<any(engineer, owner):who>.png")
+def signature(inspection_id: int, who: str):
+    """A signature image, for people who may see the inspection."""
+    insp = load(Inspection, inspection_id, "inspect")
+    key = insp.engineer_signature if who == "engineer" else insp.owner_signature
+    if not key:
+        abort(404)
+    resp = current_app.response_class(current_app.extensions["photo_store"].get(key), mimetype="image/png")
+    resp.set_etag(key)
+    resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return resp
+
+
+@bp.post("/units/<int:unit_id>/link")
+def create_link(unit_id: int):
+    """A new private link for the owner, shown once as a QR code and as text."""
+    u = load(Unit, unit_id, "inspect")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    token, _link = svc.create_owner_link(db.session, u, current_user)
+    return render("handover/unit.html", **unit_context(u, token=token))
+
+
+@bp.post("/units/<int:unit_id>/link/revoke")
+def revoke_link(unit_id: int):
+    """Stop the owner's link from working."""
+    u = load(Unit, unit_id, "inspect")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    svc.revoke_owner_links(db.session, u)
+    flash(_("The owner's link no longer works."), "info")
+    return redirect(url_for("handover.unit", unit_id=u.id))
+
+

@@ -1,0 +1,1 @@
+"""The owner's private link: no account, their unit only."""

@@ -1,0 +1,55 @@
+"""The owner's view of their unit's defects, reached by a private link."""
+from flask import Blueprint, abort, current_app, request
+
+from app.extensions import db
+from app.models import Defect, Photo
+from app.services import handover as svc
+from app.web import render
+
+bp = Blueprint("owner", __name__, url_prefix="/o")
+
+
+def _link_or_invalid(token: str):
+    """The live link, or None for an unknown, altered, revoked or expired one."""
+    return svc.owner_link(db.session, token)
+
+
+@bp.get("/<token>")
+def unit(token: str):
+    """The unit's defects: status, due date, before and after photos — nothing about anyone else."""
+    link = _link_or_invalid(token)
+    if link is None:
+        return render("owner/invalid.html", status_code=404)
+    u = link.unit
+    defects = db.session.scalars(db.select(Defect).where(Defect.unit_id == u.id).order_by(Defect.id)).all()
+    verdicts = {}
+    for insp in u.inspections:
+        if insp.kind == "reinspection" and insp.signed:
+            verdicts.update({c.defect_id: c.verdict for c in insp.checks})
+    resp = render("owner/unit.html", unit=u, token=token, defects=defects, verdicts=verdicts,
+                  status=svc.unit_status(db.session, u))
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
+    return resp
+
+
+@bp.get("/<token>/photos/<int:photo_id>/<any(full, thumb):size>.jpg")
+def photo(token: str, photo_id: int, size: str):
+    """A photo of this unit's defects or their fixes, and no other."""
+    link = _link_or_invalid(token)
+    if link is None or photo_id not in svc.unit_photo_ids(db.session, link.unit):
+        abort(404)
+    p = db.session.get(Photo, photo_id)
+    key = p.sha256 if size == "full" else p.thumb_sha256
+    if request.if_none_match.contains(key):
+        resp = current_app.response_class(status=304)
+    else:
+        try:
+            data = current_app.extensions["photo_store"].get(key)
+        except KeyError:
+            abort(404)
+        resp = current_app.response_class(data, mimetype="image/jpeg")
+    resp.set_etag(key)
+    resp.headers["Cache-Control"] = "private, max-age=3600"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    return resp

@@ -1,0 +1,158 @@
+"""Handover over HTTP: import, the walk, signing, immutability, the owner's link and what it shows."""
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Defect, Inspection, Unit, WorkOrder
+from app.services import handover as ho
+from app.services import workorders as wo
+from tests.unit.test_handover import GOOD_CSV, signature
+from tests.web.helpers import jpeg_bytes, other_site
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def unit(demo, session):
+    return session.scalar(select(Unit).where(Unit.room == "1201", Unit.unit_no == "1"))
+
+
+def start(client, auth, unit, who="engineer"):
+    auth.login(who)
+    token = auth.token(f"/handover/units/{unit.id}")
+    resp = client.post(f"/handover/units/{unit.id}/inspections", data={"csrf_token": token, "owner_present": "张伟"})
+    insp_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    return insp_id, token
+
+
+def kitchen_item(session, insp_id):
+    insp = session.get(Inspection, insp_id)
+    return next(i for i in insp.version.items if i.room == "kitchen" and i.photo_required_on_fail)
+
+
+def test_import_via_web_reports_rows(client, auth, demo, session):
+    auth.login("engineer")
+    token = auth.token("/handover/import")
+    bad = GOOD_CSV + "5,1,3,301,dup,,2,1\n"
+    resp = client.post("/handover/import", content_type="multipart/form-data",
+                       data={"csrf_token": token, "file": (io.BytesIO(bad.encode()), "units.csv")})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "nothing was imported" in html and "Line 4:" in html
+    resp = client.post("/handover/import", content_type="multipart/form-data",
+                       data={"csrf_token": token, "file": (io.BytesIO(GOOD_CSV.encode()), "units.csv")})
+    assert resp.status_code == 302
+    assert session.scalar(select(func.count(Unit.id))) == 50
+
+
+def test_walk_defect_needs_photo_then_sign_raises_orders(client, auth, demo, session, unit):
+    insp_id, token = start(client, auth, unit)
+    item = kitchen_item(session, insp_id)
+    url = f"/handover/inspections/{insp_id}/rooms/kitchen/items/{item.id}"
+    resp = client.post(url, headers=HX, data={"csrf_token": token, "result": "defect", "location": "sink"})
+    assert resp.status_code == 422 and "A photo is required for this defect" in resp.get_data(as_text=True)
+    resp = client.post(url, headers=HX, content_type="multipart/form-data", data={
+        "csrf_token": token, "result": "defect", "location": "under the sink", "description": "leaking trap",
+        "photos": (io.BytesIO(jpeg_bytes()), "d.jpg")})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and 'aria-pressed="true"' in html and "under the sink" in html
+    page = client.get(f"/handover/inspections/{insp_id}/sign").get_data(as_text=True)
+    assert "Defects found in 3-1-1201" in page and "under the sink" in page and 'class="pad"' in page
+    resp = client.post(f"/handover/inspections/{insp_id}/sign", data={
+        "csrf_token": token, "engineer_name": "刘工", "owner_name": "张伟",
+        "engineer_signature": signature(), "owner_signature": ""})
+    assert resp.status_code == 422 and "Both people must sign" in resp.get_data(as_text=True)
+    resp = client.post(f"/handover/inspections/{insp_id}/sign", data={
+        "csrf_token": token, "engineer_name": "刘工", "owner_name": "张伟",
+        "engineer_signature": signature(), "owner_signature": signature()})
+    assert resp.status_code == 302
+    order = session.scalar(select(WorkOrder))
+    assert (order.source, order.unit_id, order.team.code) == ("handover", unit.id, "engineering")
+    assert client.get(f"/handover/inspections/{insp_id}/signatures/owner.png").mimetype == "image/png"
+
+
+def test_signed_inspection_refuses_every_edit(client, auth, demo, session, unit, app):
+    insp_id, token = start(client, auth, unit)
+    insp = session.get(Inspection, insp_id)
+    ho.sign(session, app.extensions["photo_store"], insp, demo.users["engineer"], engineer_name="刘工",
+            owner_name="张伟", engineer_sig=signature(), owner_sig=signature())
+    item = kitchen_item(session, insp_id)
+    resp = client.post(f"/handover/inspections/{insp_id}/rooms/kitchen/items/{item.id}", headers=HX,
+                       data={"csrf_token": token, "result": "pass"})
+    assert resp.status_code == 409 and "signed and can no longer be changed" in resp.get_data(as_text=True)
+    client.post(f"/handover/inspections/{insp_id}/rooms/kitchen/concerns", data={"csrf_token": token, "text": "x"})
+    resp = client.post(f"/handover/inspections/{insp_id}/sign", data={
+        "csrf_token": token, "engineer_name": "X", "owner_name": "Y",
+        "engineer_signature": signature(), "owner_signature": signature()})
+    assert resp.status_code in (409, 422)
+    session.expire_all()
+    insp = session.get(Inspection, insp_id)
+    assert insp.engineer_signed_name == "刘工" and not insp.defects
+    assert session.scalar(select(func.count(Defect.id))) == 0
+
+
+def test_crew_and_other_sites_get_404(client, auth, demo, unit):
+    insp_id, token = start(client, auth, unit)
+    client.post("/logout", data={"csrf_token": token})
+    auth.login("crew.cleaning")
+    for path in ("/handover/", f"/handover/units/{unit.id}", f"/handover/inspections/{insp_id}"):
+        assert client.get(path).status_code == 404, path
+    client.post("/logout", data={"csrf_token": auth.token("/orders")})
+    other_site()
+    auth.login("sup.other")
+    assert client.get(f"/handover/units/{unit.id}").status_code == 404
+    assert client.get(f"/handover/inspections/{insp_id}").status_code == 404
+
+
+@pytest.fixture
+def owner_setup(client, auth, demo, session, unit, app):
+    """A signed inspection with one defect whose order has an internal comment, and a fresh link."""
+    insp_id, token = start(client, auth, unit)
+    insp = session.get(Inspection, insp_id)
+    item = kitchen_item(session, insp_id)
+    from app.services.photos import normalise
+    from app.services.uploads import store_photos
+
+    [p] = store_photos(session, app.extensions["photo_store"], demo.site, demo.users["engineer"],
+                       [normalise(jpeg_bytes())])
+    session.commit()
+    ho.answer(session, insp, "kitchen", item, demo.users["engineer"], result="defect", photos=[p],
+              location="under the sink")
+    ho.sign(session, app.extensions["photo_store"], insp, demo.users["engineer"], engineer_name="刘工",
+            owner_name="张伟", engineer_sig=signature(), owner_sig=signature())
+    order = session.scalar(select(WorkOrder))
+    wo.act(session, order, demo.users["supervisor"], "comment", note="INTERNAL: contractor blames the tiler")
+    resp = client.post(f"/handover/units/{unit.id}/link", data={"csrf_token": token})
+    html = resp.get_data(as_text=True)
+    assert "<svg" in html  # the QR code
+    link = re.search(r'value="(http://[^"]+/o/[^"]+)"', html).group(1)
+    return link.split("/o/", 1)[1], order, p
+
+
+def test_owner_link_shows_its_unit_only_and_no_internal_notes(client, owner_setup, unit, session):
+    token, order, photo = owner_setup
+    anon = client.application.test_client()
+    resp = anon.get(f"/o/{token}", headers={"Accept-Language": "zh-CN"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "3-1-1201" in html and "整改中" in html
+    assert "INTERNAL" not in html and "tiler" not in html
+    assert "刘工" not in html and "王助理" not in html and "Wang" not in html  # no staff names
+    assert "3-1-1202" not in html and "under the sink" in html
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert anon.get(f"/o/{token}/photos/{photo.id}/thumb.jpg").status_code == 200
+
+
+def test_altered_revoked_and_other_units_links_refused(client, auth, owner_setup, demo, session, unit):
+    token, order, photo = owner_setup
+    anon = client.application.test_client()
+    altered = token[:-2] + ("xy" if token[-2:] != "xy" else "zz")
+    resp = anon.get(f"/o/{altered}", headers={"Accept-Language": "en"})
+    assert resp.status_code == 404 and "no longer valid" in resp.get_data(as_text=True)
+    other = session.scalar(select(Unit).where(Unit.room == "1202", Unit.unit_no == "1"))
+    other_token, _ = ho.create_owner_link(session, other, demo.users["engineer"])
+    # unit B's link never shows unit A's photo
+    assert anon.get(f"/o/{other_token}/photos/{photo.id}/full.jpg").status_code == 404
+    assert "under the sink" not in anon.get(f"/o/{other_token}").get_data(as_text=True)
+    client.post(f"/handover/units/{unit.id}/link/revoke", data={"csrf_token": auth.token(f"/handover/units/{unit.id}")})
+    assert anon.get(f"/o/{token}").status_code == 404
