@@ -5,9 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 SECRET_FILE := instance/secret_key
-APT_PKGS := chromium fonts-noto-cjk postgresql
 
-.PHONY: run test test-sqlite test-postgres venv test-deps os-deps translations bench messages
+.PHONY: fonts run test test-sqlite test-postgres venv test-deps os-deps translations bench messages
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,7 +29,14 @@ $(SECRET_FILE):
 translations: | $(BIN)/python
 	$(BIN)/pybabel compile -d app/translations >/dev/null
 
-run: $(VENV)/.run-deps $(SECRET_FILE) translations
+# Chinese PDF reports need a CJK font: install Debian's when missing (skipped where apt is not ours).
+fonts:
+	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  ( $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends fonts-noto-cjk >/dev/null ) \
+	  || echo "Note: could not install fonts-noto-cjk; PDF reports stay off until a CJK font is installed."; }
+
+run: $(VENV)/.run-deps $(SECRET_FILE) translations fonts
 	ROUNDS_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask db upgrade
 	@if [ ! -f instance/.seeded ]; then ROUNDS_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask seed-demo && touch instance/.seeded; fi
 	@echo "Rounds on http://127.0.0.1:5000 — demo users in README.md"

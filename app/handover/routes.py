@@ -260,6 +260,26 @@ def signature(inspection_id: int, who: str):
     return resp
 
 
+@bp.get("/inspections/<int:inspection_id>/report.pdf")
+def report(inspection_id: int):
+    """The inspection as a PDF, in the page's language (or ?lang=zh_Hans / en)."""
+    from flask_babel import get_locale
+
+    from app.services import reports
+
+    insp = load(Inspection, inspection_id, "inspect")
+    lang = request.args.get("lang") if request.args.get("lang") in ("zh_Hans", "en") else str(get_locale())
+    try:
+        pdf = reports.inspection_pdf(insp, db.session, current_app.extensions["photo_store"], lang)
+    except reports.FontMissing:
+        return render("errors/error.html", "errors/_error.html", status_code=503, path=request.path,
+                      message=_("PDF reports need a Chinese font on the server (fonts-noto-cjk)."))
+    resp = current_app.response_class(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="inspection-{insp.unit.label}-{insp.id}.pdf"'
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
 @bp.post("/units/<int:unit_id>/link")
 def create_link(unit_id: int):
     """A new private link for the owner, shown once as a QR code and as text."""

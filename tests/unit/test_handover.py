@@ -17,10 +17,12 @@ GOOD_CSV = """building,unit,floor,room,owner_name,owner_phone,bedrooms,bathrooms
 """
 
 
-def signature(ink=True) -> str:
+def signature(ink=True, shift=0) -> str:
+    """A PNG data URL like the pad sends; `shift` makes a different-looking signature."""
     img = Image.new("RGBA", (300, 120), (255, 255, 255, 0))
     if ink:
-        ImageDraw.Draw(img).line([(10, 100), (80, 20), (150, 90), (290, 30)], fill=(0, 0, 0, 255), width=4)
+        ImageDraw.Draw(img).line([(10, 100), (80, 20 + shift), (150, 90), (290, 30 + shift)],
+                                 fill=(0, 0, 0, 255), width=4)
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()

@@ -38,3 +38,11 @@ def test_catalog_is_complete(locale):
     assert not missing, f"untranslated in {locale} (run `flask translate update`): {missing}"
     for key, text in translated.items():
         assert set(PLACEHOLDER.findall(key)) == set(PLACEHOLDER.findall(text)), (locale, key)
+
+
+def test_no_gettext_inside_f_strings():
+    """Babel cannot see _() inside an f-string, so such a string would never be translated."""
+    pattern = re.compile(r"""\bf(["'])[^"'\n]*\{\s*_l?\(""")
+    offenders = [f"{p.relative_to(ROOT)}:{n}" for p in (ROOT / "app").rglob("*.py")
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert not offenders, offenders

@@ -65,11 +65,26 @@ def test_walk_defect_needs_photo_then_sign_raises_orders(client, auth, demo, ses
     assert resp.status_code == 422 and "Both people must sign" in resp.get_data(as_text=True)
     resp = client.post(f"/handover/inspections/{insp_id}/sign", data={
         "csrf_token": token, "engineer_name": "刘工", "owner_name": "张伟",
-        "engineer_signature": signature(), "owner_signature": signature()})
+        "engineer_signature": signature(), "owner_signature": signature(shift=30)})
     assert resp.status_code == 302
     order = session.scalar(select(WorkOrder))
     assert (order.source, order.unit_id, order.team.code) == ("handover", unit.id, "engineering")
     assert client.get(f"/handover/inspections/{insp_id}/signatures/owner.png").mimetype == "image/png"
+
+    # The printable report: the defects, their photos and both signatures, Chinese rendered.
+    from pypdf import PdfReader
+
+    resp = client.get(f"/handover/inspections/{insp_id}/report.pdf?lang=zh_Hans")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(resp.data))
+    # pypdf interleaves NULs in fpdf2's UTF-16 text (poppler's pdftotext reads it cleanly)
+    text = "".join(page.extract_text() for page in reader.pages).replace("\x00", "")
+    assert "3-1-1201" in text and "under the sink" in text and "leaking trap" in text
+    assert item.text_zh[:6] in text and "刘工" in text and "张伟" in text
+    images = sum(len(page.images) for page in reader.pages)
+    assert images >= 3  # the defect's photo and two signatures
+    english = PdfReader(io.BytesIO(client.get(f"/handover/inspections/{insp_id}/report.pdf?lang=en").data))
+    assert "Defects (1)" in "".join(p.extract_text() for p in english.pages).replace("\x00", "")
 
 
 def test_signed_inspection_refuses_every_edit(client, auth, demo, session, unit, app):
