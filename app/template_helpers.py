@@ -59,6 +59,13 @@ UNIT_STATUS_LABELS = {
     "defects_open": _l("Defects open"), "ready_for_reinspection": _l("Ready for re-inspection"),
     "reinspecting": _l("Re-inspection under way"), "ready_for_handover": _l("Ready for handover"),
 }
+CATEGORY_LABELS = {
+    "tests": _l("Water and power tests"), "electrical": _l("Electrical"), "plumbing": _l("Plumbing"),
+    "doors_windows": _l("Doors and windows"), "walls_ceilings": _l("Walls and ceilings"), "floors": _l("Floors"),
+    "fixtures": _l("Fixtures"), "gas": _l("Gas"), "labels": _l("Labels"), "records": _l("Records"),
+    "safety": _l("Safety"), "cleanliness": _l("Cleanliness"), "design": _l("Design"),
+    "owner_concern": _l("Owner's concerns"),
+}
 INSPECTION_RESULT_LABELS = {"pass": _l("Pass"), "defect": _l("Defect"), "na": _l("N/A")}
 
 
@@ -96,7 +103,7 @@ def register(app) -> None:
         CALLBACK_LABELS=CALLBACK_LABELS, NOTIFICATION_LABELS=NOTIFICATION_LABELS, lang=current_lang,
         unread_notifications=_unread_notifications, ROOM_LABELS=ROOM_LABELS,
         UNIT_STATUS_LABELS=UNIT_STATUS_LABELS, INSPECTION_RESULT_LABELS=INSPECTION_RESULT_LABELS,
-        room_label=room_label, qr_svg=qr_svg, csrf_token=generate_csrf, now=utcnow,
+        room_label=room_label, qr_svg=qr_svg, CATEGORY_LABELS=CATEGORY_LABELS, csrf_token=generate_csrf, now=utcnow,
         html_lang=lambda: HTML_LANG.get(str(get_locale()), "zh-Hans"),
     )
     app.jinja_env.filters["local_time"] = local_time

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.handover.forms import (
     CheckForm, ConcernForm, DefectForm, ImportForm, SignForm, StartForm, UnitForm,
 )
-from app.models import Building, ChecklistItem, Defect, Inspection, InspectionAnswer, Team, Unit
+from app.models import Building, ChecklistItem, Defect, Inspection, InspectionAnswer, Site, Team, Unit
 from app.rounds.forms import EmptyForm
 from app.services import handover as svc
 from app.services.photos import PhotoRejected
@@ -28,12 +28,83 @@ def inspectors_only():
 
 @bp.get("/")
 def index():
-    """Every unit of the user's sites, by building, with where it stands."""
+    """Every unit of the user's sites, by building, with where it stands (?status= narrows it)."""
     sites = user_sites()
     buildings = db.session.scalars(select(Building).where(Building.site_id.in_([s.id for s in sites]))
                                    .order_by(Building.site_id, Building.code)).all()
     status = {u.id: svc.unit_status(db.session, u) for b in buildings for u in b.units}
-    return render("handover/index.html", buildings=buildings, status=status)
+    wanted = request.args.get("status") if request.args.get("status") in svc.UNIT_STATUSES else None
+    return render("handover/index.html", buildings=buildings, status=status, wanted=wanted, sites=sites)
+
+
+def _site_arg() -> Site:
+    sites = user_sites()
+    site = next((s for s in sites if str(s.id) == request.args.get("site", "")), sites[0] if sites else None)
+    if site is None:
+        abort(404)
+    return site
+
+
+def _defect_filters() -> dict:
+    return {k: request.args[k] for k in svc.DEFECT_FILTERS if request.args.get(k)
+            and (k in ("category", "room", "order") or request.args[k].isdigit())}
+
+
+@bp.get("/project")
+def project():
+    """Feedback to design and construction: units by status, defects by category, room, team, item."""
+    site = _site_arg()
+    return render("handover/project.html", site=site, sites=user_sites(),
+                  figures=svc.project_figures(db.session, site))
+
+
+@bp.get("/defects")
+def defects():
+    """The defects behind a figure of the project view."""
+    from app.models.types import utcnow
+
+    site = _site_arg()
+    filters = _defect_filters()
+    rows = db.session.scalars(svc.filter_defects(svc.signed_defects(site.id), filters, utcnow())
+                              .order_by(Defect.id).limit(500)).all()
+    return render("handover/defects.html", site=site, rows=rows, filters=filters)
+
+
+@bp.get("/defects.csv")
+def defects_csv():
+    """The same list as CSV, streamed row by row."""
+    import csv
+    import io
+
+    from flask import stream_with_context
+
+    from app.models.types import utcnow
+
+    site = _site_arg()
+    query = svc.filter_defects(svc.signed_defects(site.id), _defect_filters(), utcnow()).order_by(Defect.id)
+    tz = site.tz
+
+    def rows():
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["defect", "unit", "room", "item", "category", "severity", "location", "description",
+                         "owner_concern", "team", "work_order", "status", "due", "recorded"])
+        yield "\ufeff" + buf.getvalue()  # BOM: Excel opens the Chinese text correctly
+        for d in db.session.scalars(query.execution_options(yield_per=500)):
+            buf.seek(0)
+            buf.truncate()
+            o = d.work_order
+            writer.writerow([d.id, d.unit.label, d.room_key, d.item.text_zh if d.item else "",
+                             d.item.category if d.item else "owner_concern", d.severity, d.location,
+                             d.description, "yes" if d.owner_concern else "", d.team.code if d.team else "",
+                             o.id if o else "", o.status if o else "",
+                             o.due_at.astimezone(tz).strftime("%Y-%m-%d") if o else "",
+                             d.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")])
+            yield buf.getvalue()
+
+    resp = current_app.response_class(stream_with_context(rows()), mimetype="text/csv")
+    resp.headers["Content-Disposition"] = f'attachment; filename="defects-{site.code}.csv"'
+    return resp
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -174,7 +174,7 @@ def start_inspection(session, unit: Unit, engineer: User, owner_present: str) ->
     owner_present = owner_present.strip()[:120]
     if not owner_present:
         raise HandoverRefused(_l("Write the name of the owner who is present."))
-    insp = Inspection(site_id=unit.site_id, unit_id=unit.id, kind="initial", engineer_id=engineer.id,
+    insp = Inspection(site_id=unit.site_id, unit=unit, kind="initial", engineer_id=engineer.id,
                       owner_present=owner_present, version_id=template_version(session).id)
     session.add(insp)
     session.commit()
@@ -386,7 +386,7 @@ UNIT_STATUSES = ("not_inspected", "inspecting", "defects_open", "ready_for_reins
 
 def unit_status(session, unit: Unit) -> str:
     """Where the unit stands on its way to handover."""
-    inspections = unit.inspections
+    inspections = session.scalars(select(Inspection).where(Inspection.unit_id == unit.id)).all()
     if any(i.status == "in_progress" and i.kind == "reinspection" for i in inspections):
         return "reinspecting"
     if any(i.status == "in_progress" for i in inspections):
@@ -492,3 +492,84 @@ def unit_photo_ids(session, unit: Unit) -> set[int]:
         if defect.work_order is not None:
             ids.update(p.id for p in defect.work_order.after_photos)
     return ids
+
+
+# --------------------------------------------------------------------------- project view (缺陷反馈)
+
+DEFECT_FILTERS = ("category", "room", "team", "item", "order", "building")
+
+
+def signed_defects(site_id: int):
+    """Defects recorded in signed (initial) inspections of a site: the population the figures count."""
+    return (select(Defect).join(Inspection, Defect.inspection_id == Inspection.id)
+            .where(Inspection.site_id == site_id, Inspection.status == "signed", Inspection.kind == "initial"))
+
+
+def filter_defects(query, filters: dict, now: datetime):
+    """Narrow a defects query by the project view's filters (all optional)."""
+    from app.models import WorkOrder as WO
+
+    if filters.get("category"):
+        if filters["category"] == "owner_concern":
+            query = query.where(Defect.owner_concern.is_(True))
+        else:
+            query = query.join(ChecklistItem, Defect.item_id == ChecklistItem.id).where(
+                ChecklistItem.category == filters["category"])
+    if filters.get("room"):
+        query = query.where((Defect.room_key == filters["room"]) | Defect.room_key.like(f"{filters['room']}-%"))
+    if filters.get("team"):
+        query = query.where(Defect.team_id == int(filters["team"]))
+    if filters.get("item"):
+        query = query.where(Defect.item_id == int(filters["item"]))
+    if filters.get("building"):
+        query = query.join(Unit, Defect.unit_id == Unit.id).where(Unit.building_id == int(filters["building"]))
+    order = filters.get("order")
+    if order in ("open", "overdue", "done"):
+        query = query.join(WO, Defect.work_order_id == WO.id)
+        if order == "done":
+            query = query.where(WO.status.in_(("closed", "cancelled")))
+        else:
+            query = query.where(WO.status.in_(("open", "in_progress", "blocked", "resolved")))
+            if order == "overdue":
+                query = query.where(WO.due_at < now, WO.status != "resolved")
+    return query
+
+
+def project_figures(session, site: Site, now: datetime | None = None) -> dict:
+    """Counts for the project view, each by one aggregate query."""
+    from sqlalchemy import case, func
+
+    from app.models import WorkOrder as WO
+
+    now = now or utcnow()
+    base = signed_defects(site.id).subquery()
+    by_category = session.execute(
+        select(func.coalesce(ChecklistItem.category, "owner_concern"), func.count(base.c.id))
+        .select_from(base).outerjoin(ChecklistItem, base.c.item_id == ChecklistItem.id)
+        .group_by(func.coalesce(ChecklistItem.category, "owner_concern"))
+        .order_by(func.count(base.c.id).desc())).all()
+    per_key = session.execute(select(base.c.room_key, func.count(base.c.id)).select_from(base)
+                              .group_by(base.c.room_key)).all()
+    rooms_count: dict[str, int] = {}
+    for key, n in per_key:  # bedroom-1 and bedroom-2 count as bedroom
+        rooms_count[room_type(key)] = rooms_count.get(room_type(key), 0) + n
+    by_room = sorted(rooms_count.items(), key=lambda kv: -kv[1])
+    active = WO.status.in_(("open", "in_progress", "blocked", "resolved"))
+    by_team = session.execute(
+        select(Team.id, Team.name_zh, Team.name_en, Team.is_contractor,
+               func.sum(case((active, 1), else_=0)),
+               func.sum(case((active & (WO.due_at < now) & (WO.status != "resolved"), 1), else_=0)),
+               func.sum(case((WO.status.in_(("closed", "cancelled")), 1), else_=0)))
+        .select_from(base).join(WO, base.c.work_order_id == WO.id).join(Team, WO.team_id == Team.id)
+        .group_by(Team.id, Team.name_zh, Team.name_en, Team.is_contractor).order_by(Team.id)).all()
+    top_items = session.execute(
+        select(ChecklistItem.id, ChecklistItem.text_zh, ChecklistItem.text_en, func.count(base.c.id))
+        .select_from(base).join(ChecklistItem, base.c.item_id == ChecklistItem.id)
+        .group_by(ChecklistItem.id, ChecklistItem.text_zh, ChecklistItem.text_en)
+        .order_by(func.count(base.c.id).desc(), ChecklistItem.id).limit(10)).all()
+    units = session.scalars(select(Unit).where(Unit.site_id == site.id)).all()
+    statuses = {s: 0 for s in UNIT_STATUSES}
+    for u in units:
+        statuses[unit_status(session, u)] += 1
+    return dict(units=statuses, by_category=by_category, by_room=by_room, by_team=by_team,
+                top_items=top_items, total=session.scalar(select(func.count()).select_from(base)))

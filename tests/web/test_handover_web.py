@@ -171,3 +171,36 @@ def test_altered_revoked_and_other_units_links_refused(client, auth, owner_setup
     assert "under the sink" not in anon.get(f"/o/{other_token}").get_data(as_text=True)
     client.post(f"/handover/units/{unit.id}/link/revoke", data={"csrf_token": auth.token(f"/handover/units/{unit.id}")})
     assert anon.get(f"/o/{token}").status_code == 404
+
+
+def test_project_view_counts_link_to_lists_and_export(client, auth, demo, session, unit, app):
+    insp_id, token = start(client, auth, unit)
+    insp = session.get(Inspection, insp_id)
+    eng = demo.users["engineer"]
+    from app.services.photos import normalise
+    from app.services.uploads import store_photos
+
+    [p] = store_photos(session, app.extensions["photo_store"], demo.site, eng, [normalise(jpeg_bytes())])
+    kitchen = [i for i in insp.version.items if i.room == "kitchen"][:2]
+    for it in kitchen:
+        ho.answer(session, insp, "kitchen", it, eng, result="defect", photos=[p])
+    bed = next(i for i in insp.version.items if i.room == "bedroom")
+    ho.answer(session, insp, "bedroom-1", bed, eng, result="defect", photos=[p],
+              team=demo.teams["contractor_huajian"])
+    ho.add_concern(session, insp, "balcony", "rack too low", [])
+    ho.sign(session, app.extensions["photo_store"], insp, eng, engineer_name="刘工", owner_name="张伟",
+            engineer_sig=signature(), owner_sig=signature())
+    html = client.get(f"/handover/project?site={demo.site.id}").get_data(as_text=True)
+    assert "4 defects" in html
+    assert re.search(r'room=kitchen">Kitchen</a></th><td class="num">2<', html)
+    assert re.search(r'room=bedroom">Bedroom</a></th><td class="num">1<', html)
+    assert re.search(r'category=owner_concern">Owner&#39;s concerns</a></th><td class="num">1<', html) or \
+        re.search(r"category=owner_concern\">Owner's concerns</a></th><td class=\"num\">1<", html)
+    assert re.search(r"status=defects_open\">Defects open</a></th><td class=\"num\">1<", html)
+    team = demo.teams["contractor_huajian"].id
+    listing = client.get(f"/handover/defects?site={demo.site.id}&team={team}&order=open").get_data(as_text=True)
+    assert "1 defect" in listing and "3-1-1201" in listing
+    csv_resp = client.get(f"/handover/defects.csv?site={demo.site.id}&room=kitchen")
+    body = csv_resp.get_data(as_text=True)
+    assert csv_resp.mimetype == "text/csv" and body.startswith("\ufeffdefect,unit,room")
+    assert body.count("3-1-1201,kitchen") == 2
