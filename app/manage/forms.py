@@ -9,11 +9,14 @@ from app.models.checklist import SEVERITIES
 MAX_SLA_HOURS = 24 * 90
 
 
-def team_settings_form(teams, sla: dict, formdata=None):
+def team_settings_form(site, teams, sla: dict, formdata=None):
     """A form with, per team, hours for each severity, a webhook URL and its format."""
 
     class TeamSettingsForm(FlaskForm):
-        pass
+        rectification_days = IntegerField(
+            _l("Days to rectify a handover defect"), validators=[InputRequired(), NumberRange(min=1, max=365)])
+        owner_link_days = IntegerField(
+            _l("Days an owner's link works"), validators=[InputRequired(), NumberRange(min=1, max=730)])
 
     for team in teams:
         for severity in SEVERITIES:
@@ -30,4 +33,8 @@ def team_settings_form(teams, sla: dict, formdata=None):
             choices=[SelectChoice("generic", _l("Generic JSON")),
                      SelectChoice("wecom", _l("WeCom group robot (企业微信)"))],
             default=team.webhook_format))
-    return TeamSettingsForm(formdata=formdata) if formdata is not None else TeamSettingsForm()
+    form = TeamSettingsForm(formdata=formdata) if formdata is not None else TeamSettingsForm()
+    if not form.is_submitted():
+        form.rectification_days.data = site.rectification_days
+        form.owner_link_days.data = site.owner_link_days
+    return form

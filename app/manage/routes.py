@@ -36,10 +36,12 @@ def team_settings(site_id: int):
     managers_only()
     site = load(Site, site_id, "manage")
     teams = site.teams
-    form = team_settings_form(teams, settings.sla_table(db.session, teams))
+    form = team_settings_form(site, teams, settings.sla_table(db.session, teams))
     if form.validate_on_submit():
         hours = {(t.id, s): form[f"t{t.id}_{s}"].data for t in teams for s in SEVERITIES}
         hooks = {t.id: (form[f"t{t.id}_webhook"].data or "", form[f"t{t.id}_format"].data) for t in teams}
+        site.rectification_days = form.rectification_days.data
+        site.owner_link_days = form.owner_link_days.data
         settings.save_team_settings(db.session, teams, hours, hooks)
         flash(_("Saved. New due times apply to orders raised from now on."), "info")
         return redirect(url_for("manage.team_settings", site_id=site.id))

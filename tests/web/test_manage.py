@@ -8,7 +8,7 @@ from tests.web.helpers import item_url, started_morning
 
 
 def form_data(demo, token, **overrides):
-    data = {"csrf_token": token}
+    data = {"csrf_token": token, "rectification_days": "15", "owner_link_days": "90"}
     for team in demo.site.teams:
         for sev, hours in (("critical", 2), ("major", 8), ("minor", 48)):
             data[f"t{team.id}_{sev}"] = str(hours)
@@ -73,3 +73,16 @@ def test_manager_of_another_site_gets_404(client, auth, demo):
     other = other_site()
     auth.login("manager")
     assert client.get(f"/manage/sites/{other.id}/teams").status_code == 404
+
+
+def test_handover_days_per_site(client, auth, demo, session):
+    auth.login("manager")
+    token = auth.token(f"/manage/sites/{demo.site.id}/teams")
+    resp = client.post(f"/manage/sites/{demo.site.id}/teams",
+                       data=form_data(demo, token, rectification_days="10", owner_link_days="0"))
+    assert resp.status_code == 422 and demo.site.rectification_days == 15
+    resp = client.post(f"/manage/sites/{demo.site.id}/teams",
+                       data=form_data(demo, token, rectification_days="10", owner_link_days="60"))
+    assert resp.status_code == 302
+    session.refresh(demo.site)
+    assert (demo.site.rectification_days, demo.site.owner_link_days) == (10, 60)
