@@ -6,7 +6,7 @@ from app.models.handover import (
 )
 from app.models.photo import Photo
 from app.models.round import Answer, Round, RoundStop, answer_photo
-from app.models.route import Checkpoint, Route, Schedule, checkpoint_template
+from app.models.route import CheckIn, Checkpoint, Route, Schedule, checkpoint_template
 from app.models.site import Area, Site, SlaRule, Team
 from app.models.user import LoginThrottle, User, user_site, user_team
 from app.models.workorder import (
@@ -18,6 +18,6 @@ __all__ = [
     "Photo", "Round", "RoundStop", "Route", "Schedule", "Site", "SiteItemTeam", "SlaRule",
     "Team", "TemplateVersion", "User", "WorkOrder", "WorkOrderEvent", "answer_photo",
     "Notification", "WebhookDelivery", "WorkOrderPhoto", "Building", "Defect", "DefectCheck",
-    "Inspection", "InspectionAnswer", "OwnerLink", "Unit", "check_photo", "defect_photo",
+    "Inspection", "InspectionAnswer", "OwnerLink", "Unit", "check_photo", "defect_photo", "CheckIn",
     "checkpoint_template", "user_site", "user_team",
 ]

@@ -1,5 +1,6 @@
 """Routes, their checkpoints and schedules."""
-from datetime import time
+import secrets
+from datetime import datetime, time
 
 from sqlalchemy import Column, ForeignKey, String, Table, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +9,7 @@ from app.extensions import db
 from app.models.checklist import ChecklistTemplate
 from app.models.i18n import Bilingual
 from app.models.site import Area, Site
+from app.models.types import UTCDateTime, utcnow
 
 checkpoint_template = Table(
     "checkpoint_template",
@@ -39,6 +41,8 @@ class Checkpoint(Bilingual, db.Model):
     area_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
     name_zh: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120))
+    # The secret in the checkpoint's printed QR code: scanning it proves the phone was there.
+    qr_token: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: secrets.token_urlsafe(16))
 
     route: Mapped[Route] = relationship(back_populates="checkpoints")
     area: Mapped[Area] = relationship()
@@ -65,3 +69,14 @@ class Schedule(db.Model):
 
     def runs_on(self, iso_weekday: int) -> bool:
         return self.active and str(iso_weekday) in self.weekdays
+
+
+class CheckIn(db.Model):
+    """A supervisor scanned a checkpoint's QR code during a round (the first scan counts)."""
+
+    __table_args__ = (UniqueConstraint("round_id", "checkpoint_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoint.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -234,3 +234,19 @@ def finish(round_id: int):
     except svc.RoundRefused:
         return redirect(url_for("rounds.today"))
     return redirect(url_for("rounds.show", round_id=rnd.id))
+
+
+@bp.get("/scan/<token>")
+@login_required
+def scan(token: str):
+    """A checkpoint's printed QR code, scanned with the phone's camera: check in and open it."""
+    from app.services import compliance
+
+    try:
+        rnd, cp = compliance.scan(db.session, current_user, token)
+    except compliance.ScanRefused as e:
+        return render("errors/error.html", "errors/_error.html", status_code=409, message=e.message,
+                      path=request.path)
+    numbers = {g[0].checkpoint_id: n for n, g in enumerate(svc.stops_by_checkpoint(rnd), start=1)}
+    flash(_("Checked in at %(name)s.", name=cp.t()), "info")
+    return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=numbers.get(cp.id, 1)))

@@ -1,0 +1,159 @@
+"""Patrol compliance: every scheduled round in a date range, its status and timing, rates by slot,
+supervisor and site, checkpoint timing and check-ins (proof of presence)."""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.models import Answer, CheckIn, Checkpoint, ChecklistItem, Round, RoundStop, Site, User
+from app.models.types import utcnow
+from app.services import schedule
+
+MAX_DAYS = 92
+# A checkpoint whose answers all came within this many seconds per item was not really walked.
+FAST_SECONDS_PER_ITEM = 3
+FAST_ROUND_MINUTES = 15
+
+
+@dataclass
+class CheckpointTiming:
+    checkpoint: Checkpoint
+    items: int
+    answered: int
+    first: datetime | None
+    last: datetime | None
+    check_in: datetime | None
+
+    @property
+    def fast(self) -> bool:
+        """Answered faster than anyone could look: every item within a few seconds of each other."""
+        if self.answered < 3 or self.first is None:
+            return False
+        return (self.last - self.first).total_seconds() < FAST_SECONDS_PER_ITEM * self.answered
+
+
+@dataclass
+class RoundRow:
+    round: Round
+    status: str
+    supervisor: User | None
+    items: int
+    answered: int
+    minutes: int | None
+    checkpoints: list[CheckpointTiming] = field(default_factory=list)
+
+    @property
+    def scanned(self) -> int:
+        return sum(1 for c in self.checkpoints if c.check_in)
+
+    @property
+    def fast(self) -> bool:
+        """Finished with most items answered in under a quarter of an hour, or a checkpoint rushed."""
+        quick = self.minutes is not None and self.minutes < FAST_ROUND_MINUTES and self.answered >= 30
+        return quick or any(c.fast for c in self.checkpoints)
+
+
+def round_rows(session, site: Site, start: date, end: date, now: datetime | None = None) -> list[RoundRow]:
+    """Every scheduled round of the site from `start` to `end` (inclusive), materialised if needed."""
+    now = now or utcnow()
+    if end < start or (end - start).days >= MAX_DAYS:
+        raise ValueError("date range")
+    today = schedule.site_today(site, now)
+    rounds = []
+    day = start
+    while day <= min(end, today):
+        rounds += schedule.rounds_for_day(session, site, day)
+        day += timedelta(days=1)
+    ids = [r.id for r in rounds]
+    if not ids:
+        return []
+    # Items per stop (frozen versions) and answers per checkpoint: two aggregate queries.
+    items = dict(session.execute(
+        select(RoundStop.id, func.count(ChecklistItem.id)).join(
+            ChecklistItem, ChecklistItem.version_id == RoundStop.version_id)
+        .where(RoundStop.round_id.in_(ids)).group_by(RoundStop.id)).all())
+    stops = session.scalars(select(RoundStop).where(RoundStop.round_id.in_(ids))
+                            .order_by(RoundStop.round_id, RoundStop.position)).all()
+    answers = {(r, s): (n, first, last) for r, s, n, first, last in session.execute(
+        select(Answer.round_id, Answer.stop_id, func.count(Answer.result), func.min(Answer.answered_at),
+               func.max(Answer.answered_at)).where(Answer.round_id.in_(ids), Answer.result.is_not(None))
+        .group_by(Answer.round_id, Answer.stop_id)).all()}
+    checkins = {(c.round_id, c.checkpoint_id): c.at for c in session.scalars(
+        select(CheckIn).where(CheckIn.round_id.in_(ids)))}
+    by_round: dict[int, dict[int, CheckpointTiming]] = defaultdict(dict)
+    for stop in stops:
+        n, first, last = answers.get((stop.round_id, stop.id), (0, None, None))
+        cps = by_round[stop.round_id]
+        t = cps.get(stop.checkpoint_id)
+        if t is None:
+            t = cps[stop.checkpoint_id] = CheckpointTiming(stop.checkpoint, 0, 0, None, None,
+                                                           checkins.get((stop.round_id, stop.checkpoint_id)))
+        t.items += items.get(stop.id, 0)
+        t.answered += n
+        t.first = min(x for x in (t.first, first) if x) if (t.first or first) else None
+        t.last = max(x for x in (t.last, last) if x) if (t.last or last) else None
+    rows = []
+    for rnd in rounds:
+        cps = list(by_round.get(rnd.id, {}).values())
+        minutes = (round((rnd.finished_at - rnd.started_at).total_seconds() / 60)
+                   if rnd.started_at and rnd.finished_at else None)
+        rows.append(RoundRow(rnd, schedule.round_status(rnd, now), rnd.supervisor,
+                             sum(c.items for c in cps), sum(c.answered for c in cps), minutes, cps))
+    return rows
+
+
+@dataclass
+class Rate:
+    on_time: int = 0
+    late: int = 0
+    missed: int = 0
+
+    @property
+    def counted(self) -> int:
+        return self.on_time + self.late + self.missed
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.on_time / self.counted) if self.counted else None
+
+
+def rates(rows: list[RoundRow]) -> dict[str, dict]:
+    """On-time rate per slot and per supervisor (rounds still open or to come are not counted)."""
+    out = {"slot": defaultdict(Rate), "supervisor": defaultdict(Rate), "site": Rate()}
+    for row in rows:
+        key = {"done": "on_time", "late": "late", "missed": "missed"}.get(row.status)
+        if key is None:
+            continue
+        for rate in (out["slot"][row.round.slot], out["site"],
+                     out["supervisor"][row.supervisor.display_name if row.supervisor else "—"]):
+            setattr(rate, key, getattr(rate, key) + 1)
+    return out
+
+
+class ScanRefused(Exception):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def scan(session, user: User, token: str, now: datetime | None = None) -> tuple[Round, Checkpoint]:
+    """A checkpoint's QR code scanned: check in on the user's round in progress on that route."""
+    now = now or utcnow()
+    cp = session.scalar(select(Checkpoint).where(Checkpoint.qr_token == token)) if token else None
+    if cp is None:
+        raise ScanRefused(_l("This QR code is not one of ours, or it was replaced. Nothing was recorded."))
+    site = cp.route.site
+    if user.role != "admin" and site.id not in user.site_ids:
+        raise ScanRefused(_l("This checkpoint belongs to another estate. Nothing was recorded."))
+    rnd = session.scalar(select(Round).where(
+        Round.route_id == cp.route_id, Round.date == schedule.site_today(site, now),
+        Round.started_at.is_not(None), Round.finished_at.is_(None)).order_by(Round.started_at.desc()))
+    if rnd is None:
+        raise ScanRefused(_l("You have no round in progress on this route. Start the round first; "
+                             "nothing was recorded."))
+    if session.scalar(select(CheckIn).where(CheckIn.round_id == rnd.id, CheckIn.checkpoint_id == cp.id)) is None:
+        session.add(CheckIn(round_id=rnd.id, checkpoint_id=cp.id, user_id=user.id, at=now))
+        session.commit()
+    return rnd, cp

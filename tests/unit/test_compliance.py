@@ -1,0 +1,82 @@
+"""Compliance figures on a fixed week, check-ins by scan, and rounds walked too fast."""
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from app.models import CheckIn, Checkpoint
+from app.services import compliance, rounds, schedule
+
+WEEK = [date(2026, 11, 16) + timedelta(days=i) for i in range(7)]  # Monday to Sunday
+
+
+def walk(session, demo, local, day, slot, start, finish, who="supervisor", answer_every=60):
+    """Start a round at `start`, answer the first checkpoint's items a minute apart, finish at `finish`."""
+    rnd = next(r for r in schedule.rounds_for_day(session, demo.site, day) if r.slot == slot)
+    with time_machine.travel(local(demo.site, day.year, day.month, day.day, *start), tick=False) as t:
+        rounds.start_round(session, rnd, demo.users[who])
+        for stop in rounds.stops_by_checkpoint(rnd)[0]:
+            for item in stop.version.items:
+                t.shift(answer_every)
+                rounds.answer_item(session, rnd, stop, item, demo.users[who], result="pass")
+        t.move_to(local(demo.site, day.year, day.month, day.day, *finish))
+        rounds.finish_round(session, rnd, demo.users[who])
+    return rnd
+
+
+@pytest.fixture
+def week(session, demo, local):
+    """Mornings: 5 on time, 1 late, 1 missed; afternoons: 3 on time, 4 missed."""
+    for i, day in enumerate(WEEK):
+        if i < 5:
+            walk(session, demo, local, day, "morning", (9, 35), (10, 50), who="supervisor" if i % 2 else "supervisor2")
+        elif i == 5:
+            walk(session, demo, local, day, "morning", (11, 30), (12, 10))
+        if i < 3:
+            walk(session, demo, local, day, "afternoon", (15, 5), (16, 40))
+    return demo
+
+
+def test_rates_per_slot_supervisor_and_site(session, week, local):
+    now = local(week.site, 2026, 11, 23, 8, 0)
+    rows = compliance.round_rows(session, week.site, WEEK[0], WEEK[-1], now=now)
+    assert len(rows) == 14
+    r = compliance.rates(rows)
+    assert (r["slot"]["morning"].on_time, r["slot"]["morning"].late, r["slot"]["morning"].missed) == (5, 1, 1)
+    assert (r["slot"]["afternoon"].on_time, r["slot"]["afternoon"].missed) == (3, 4)
+    assert r["site"].percent == round(100 * 8 / 14)
+    assert r["supervisor"]["王助理 Wang"].on_time == 2 + 3  # Tue, Thu mornings + 3 afternoons
+    assert r["supervisor"]["王助理 Wang"].late == 1
+    assert r["supervisor"]["李助理 Li"].on_time == 3
+
+
+def test_checkpoint_timing_and_too_fast(session, demo, local):
+    day = WEEK[0]
+    slow = walk(session, demo, local, day, "morning", (9, 35), (10, 50), answer_every=60)
+    fast = walk(session, demo, local, day, "afternoon", (15, 5), (15, 9), answer_every=1)
+    rows = {r.round.id: r for r in compliance.round_rows(session, demo.site, day, day,
+                                                          now=local(demo.site, 2026, 11, 17, 8, 0))}
+    first = rows[slow.id].checkpoints[0]
+    assert first.answered == first.items == 13
+    assert (first.last - first.first).total_seconds() == 12 * 60
+    assert not rows[slow.id].fast and rows[fast.id].fast and rows[fast.id].checkpoints[0].fast
+
+
+def test_scan_checks_in_once_and_refuses_without_a_round(session, demo, local):
+    cp = session.scalar(select(Checkpoint).where(Checkpoint.route_id == demo.routes["morning"].id)
+                        .order_by(Checkpoint.position).offset(2))
+    sup = demo.users["supervisor"]
+    now = local(demo.site, 2026, 11, 23, 9, 40)
+    with time_machine.travel(now, tick=False):
+        with pytest.raises(compliance.ScanRefused):
+            compliance.scan(session, sup, cp.qr_token)
+        rnd = next(r for r in schedule.rounds_for_day(session, demo.site, now.astimezone(demo.site.tz).date())
+                   if r.slot == "morning")
+        rounds.start_round(session, rnd, sup)
+        got, got_cp = compliance.scan(session, sup, cp.qr_token)
+        compliance.scan(session, sup, cp.qr_token)  # a second scan changes nothing
+    assert (got.id, got_cp.id) == (rnd.id, cp.id)
+    assert session.scalar(select(func.count(CheckIn.id))) == 1
+    with pytest.raises(compliance.ScanRefused):
+        compliance.scan(session, sup, "not-a-token")
