@@ -64,7 +64,13 @@ CATEGORY_LABELS = {
     "doors_windows": _l("Doors and windows"), "walls_ceilings": _l("Walls and ceilings"), "floors": _l("Floors"),
     "fixtures": _l("Fixtures"), "gas": _l("Gas"), "labels": _l("Labels"), "records": _l("Records"),
     "safety": _l("Safety"), "cleanliness": _l("Cleanliness"), "design": _l("Design"),
-    "owner_concern": _l("Owner's concerns"),
+    "owner_concern": _l("Owner's concerns"), "appearance": _l("Appearance"), "briefing": _l("Briefing"),
+    "communication": _l("Communication"), "conduct": _l("Conduct"), "escalation": _l("Escalation"),
+    "facilities": _l("Facilities"), "fire_safety": _l("Fire safety"), "follow_up": _l("Follow-up"),
+    "greenery": _l("Greenery"), "grooming": _l("Grooming"), "hygiene": _l("Hygiene"),
+    "inventory": _l("Inventory"), "parking": _l("Parking"), "rules": _l("Rules"),
+    "security_equipment": _l("Security equipment"), "service": _l("Service"), "signage": _l("Signage"),
+    "staff_conduct": _l("Staff conduct"), "supplies": _l("Supplies"), "uniform": _l("Uniform"),
 }
 INSPECTION_RESULT_LABELS = {"pass": _l("Pass"), "defect": _l("Defect"), "na": _l("N/A")}
 

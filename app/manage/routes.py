@@ -116,3 +116,19 @@ def export(what: str):
                                       mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="{what}-{site.code}-{start}-{end}.csv"'
     return resp
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    """One site's figures (or every site's with ?site=all), each linking to the list behind it."""
+    from app.services import dashboard as dash
+
+    managers_only()
+    sites = user_sites()
+    if not sites:
+        abort(404)
+    chosen = request.args.get("site", "")
+    selected = sites if chosen == "all" else [next((s for s in sites if str(s.id) == chosen), sites[0])]
+    return render("manage/dashboard.html", sites=sites, selected=selected, all_sites=chosen == "all",
+                  d=dash.build(db.session, selected))

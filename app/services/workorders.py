@@ -348,7 +348,7 @@ def queue_order():
     return (case((WorkOrder.due_at < now, 0), else_=1), WorkOrder.due_at, WorkOrder.id)
 
 
-QUEUE_FILTERS = ("active", "mine", "open", "in_progress", "blocked", "resolved")
+QUEUE_FILTERS = ("active", "mine", "overdue", "open", "in_progress", "blocked", "resolved", "closed", "all")
 
 
 def visible_orders(user: User):
@@ -362,21 +362,33 @@ def visible_orders(user: User):
 
 
 def queue(session, user: User, *, status: str = "active", area_id: int | None = None,
-          team_id: int | None = None, limit: int = 200) -> list[WorkOrder]:
-    """The work queue: overdue first, then by due time, filtered as the URL says."""
+          team_id: int | None = None, category: str | None = None, item_code: str | None = None,
+          since: datetime | None = None, limit: int = 200) -> list[WorkOrder]:
+    """The work queue: overdue first, then by due time, filtered as the URL says (the dashboard's
+    figures link here with their filters)."""
     from sqlalchemy.orm import joinedload, selectinload
 
     query = visible_orders(user)
     if status == "mine":
         query = query.where(WorkOrder.assignee_id == user.id, WorkOrder.status.in_(ACTIVE_STATUSES))
+    elif status == "overdue":
+        query = query.where(WorkOrder.status.in_(ACTIVE_STATUSES), WorkOrder.due_at < utcnow())
     elif status in STATUSES:
         query = query.where(WorkOrder.status == status)
-    else:
+    elif status != "all":
         query = query.where(WorkOrder.status.in_(ACTIVE_STATUSES))
     if area_id:
         query = query.where(WorkOrder.area_id == area_id)
     if team_id:
         query = query.where(WorkOrder.team_id == team_id)
+    if category or item_code:
+        query = query.join(ChecklistItem, WorkOrder.item_id == ChecklistItem.id)
+        if category:
+            query = query.where(ChecklistItem.category == category)
+        if item_code:
+            query = query.where(ChecklistItem.code == item_code)
+    if since:
+        query = query.where(WorkOrder.created_at >= since)
     query = query.options(
         joinedload(WorkOrder.team), joinedload(WorkOrder.area), joinedload(WorkOrder.site),
         joinedload(WorkOrder.assignee),

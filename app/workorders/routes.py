@@ -45,7 +45,10 @@ def queue():
         status = "active"
     area_id = request.args.get("area", type=int)
     team_id = request.args.get("team", type=int)
-    orders = svc.queue(db.session, current_user, status=status, area_id=area_id, team_id=team_id)
+    since = _since_arg()
+    orders = svc.queue(db.session, current_user, status=status, area_id=area_id, team_id=team_id,
+                       category=request.args.get("category") or None, item_code=request.args.get("item") or None,
+                       since=since)
     sites = user_sites()
     site_ids = [s.id for s in sites]
     areas = db.session.scalars(select(Area).where(Area.site_id.in_(site_ids)).order_by(Area.id)).all()
@@ -60,6 +63,18 @@ def queue():
     return render("workorders/queue.html", "workorders/_queue.html", orders=orders, status=status,
                   area_id=area_id, team_id=team_id, areas=areas, teams=teams, counts=counts,
                   now=utcnow())
+
+
+def _since_arg() -> datetime | None:
+    """?since=YYYY-MM-DD, midnight in the user's first site's zone."""
+    from datetime import date, time
+
+    try:
+        day = date.fromisoformat(request.args.get("since", ""))
+    except ValueError:
+        return None
+    sites = user_sites()
+    return datetime.combine(day, time(0), tzinfo=sites[0].tz if sites else None)
 
 
 @bp.get("/teams")

@@ -46,3 +46,14 @@ def test_no_gettext_inside_f_strings():
     offenders = [f"{p.relative_to(ROOT)}:{n}" for p in (ROOT / "app").rglob("*.py")
                  for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
     assert not offenders, offenders
+
+
+def test_every_checklist_category_has_a_label():
+    """Categories show in the dashboard and the project view: each needs a translatable label."""
+    import yaml
+
+    from app.template_helpers import CATEGORY_LABELS
+
+    data = yaml.safe_load((ROOT / "app" / "seed" / "checklists.yaml").read_text(encoding="utf-8"))
+    categories = {i["category"] for t in data["templates"] for i in t["items"]}
+    assert categories - set(CATEGORY_LABELS) == set()

@@ -1,0 +1,120 @@
+"""The manager's dashboard: every figure is one aggregate query over indexed columns."""
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, case, func, select
+
+from app.models import Answer, Area, ChecklistItem, Round, RoundStop, Site, Team, WorkOrder
+from app.models.types import utcnow
+from app.models.workorder import ACTIVE_STATUSES
+from app.services import schedule
+
+
+@dataclass
+class TeamLine:
+    team: Team
+    open: int
+    overdue: int
+    hit7: int | None    # % closed within due, last 7 days
+    hit30: int | None   # same, last 30 days
+    closed30: int
+
+
+def _pct(part, whole) -> int | None:
+    return round(100 * part / whole) if whole else None
+
+
+def team_lines(session, site_ids: list[int], now: datetime) -> list[TeamLine]:
+    """Open and overdue orders per team, and the SLA hit rate over 7 and 30 days."""
+    active = WorkOrder.status.in_(ACTIVE_STATUSES)
+    in_time = WorkOrder.resolved_at <= WorkOrder.due_at
+    closed7 = and_(WorkOrder.status == "closed", WorkOrder.closed_at >= now - timedelta(days=7))
+    closed30 = and_(WorkOrder.status == "closed", WorkOrder.closed_at >= now - timedelta(days=30))
+    rows = session.execute(
+        select(WorkOrder.team_id,
+               func.sum(case((active, 1), else_=0)),
+               func.sum(case((and_(active, WorkOrder.due_at < now), 1), else_=0)),
+               func.sum(case((closed7, 1), else_=0)), func.sum(case((and_(closed7, in_time), 1), else_=0)),
+               func.sum(case((closed30, 1), else_=0)), func.sum(case((and_(closed30, in_time), 1), else_=0)))
+        .where(WorkOrder.site_id.in_(site_ids), (WorkOrder.status.in_(ACTIVE_STATUSES))
+               | (WorkOrder.closed_at >= now - timedelta(days=30)))
+        .group_by(WorkOrder.team_id)).all()
+    figures = {r[0]: r[1:] for r in rows}
+    teams = session.scalars(select(Team).where(Team.site_id.in_(site_ids)).order_by(Team.site_id, Team.id)).all()
+    out = []
+    for t in teams:
+        o, od, c7, h7, c30, h30 = (int(x or 0) for x in figures.get(t.id, (0,) * 6))
+        out.append(TeamLine(t, o, od, _pct(h7, c7), _pct(h30, c30), c30))
+    return out
+
+
+def reopen_rate(session, site_ids: list[int], now: datetime) -> tuple[int, int]:
+    """Orders closed in the last 30 days, and how many of them had been reopened."""
+    closed, reopened = session.execute(
+        select(func.count(WorkOrder.id), func.sum(case((WorkOrder.reopen_count > 0, 1), else_=0)))
+        .where(WorkOrder.site_id.in_(site_ids), WorkOrder.status == "closed",
+               WorkOrder.closed_at >= now - timedelta(days=30))).one()
+    return int(closed or 0), int(reopened or 0)
+
+
+def heat(session, site_ids: list[int], since: date):
+    """Failures by area × category since a date: (areas, categories, {(area id, category): n})."""
+    rows = session.execute(
+        select(RoundStop.area_id, ChecklistItem.category, func.count(Answer.id))
+        .select_from(Answer).join(Round, Answer.round_id == Round.id)
+        .join(RoundStop, Answer.stop_id == RoundStop.id).join(ChecklistItem, Answer.item_id == ChecklistItem.id)
+        .where(Round.site_id.in_(site_ids), Round.date >= since, Answer.result == "fail")
+        .group_by(RoundStop.area_id, ChecklistItem.category)).all()
+    cells = {(a, c): n for a, c, n in rows}
+    area_ids = sorted({a for a, _ in cells})
+    areas = session.scalars(select(Area).where(Area.id.in_(area_ids)).order_by(Area.id)).all() if area_ids else []
+    categories = sorted({c for _, c in cells})
+    return areas, categories, cells
+
+
+def top_items(session, site_ids: list[int], since: date, limit: int = 10):
+    """The items that failed most since a date: (item code, zh, en, count)."""
+    return session.execute(
+        select(ChecklistItem.code, func.min(ChecklistItem.text_zh), func.min(ChecklistItem.text_en),
+               func.count(Answer.id))
+        .select_from(Answer).join(Round, Answer.round_id == Round.id)
+        .join(ChecklistItem, Answer.item_id == ChecklistItem.id)
+        .where(Round.site_id.in_(site_ids), Round.date >= since, Answer.result == "fail")
+        .group_by(ChecklistItem.code).order_by(func.count(Answer.id).desc(), ChecklistItem.code)
+        .limit(limit)).all()
+
+
+def trend(session, site_ids: list[int], today: date, tz, days: int = 30) -> list[tuple[date, int, int]]:
+    """Per day for the last `days`: failures raised (by round date) and orders closed (site time)."""
+    since = today - timedelta(days=days - 1)
+    raised = dict(session.execute(
+        select(Round.date, func.count(Answer.id)).join(Answer, Answer.round_id == Round.id)
+        .where(Round.site_id.in_(site_ids), Round.date >= since, Answer.result == "fail")
+        .group_by(Round.date)).all())
+    start = datetime.combine(since, time(0), tzinfo=tz)
+    closed_at = session.scalars(select(WorkOrder.closed_at).where(
+        WorkOrder.site_id.in_(site_ids), WorkOrder.status == "closed", WorkOrder.closed_at >= start)).all()
+    closed: dict[date, int] = {}
+    for at in closed_at:  # at most a month of closures: bucketing by the site's day is cheap here
+        d = at.astimezone(tz).date()
+        closed[d] = closed.get(d, 0) + 1
+    return [(since + timedelta(days=i), raised.get(since + timedelta(days=i), 0),
+             closed.get(since + timedelta(days=i), 0)) for i in range(days)]
+
+
+def build(session, sites: list[Site], now: datetime | None = None) -> dict:
+    """Everything the dashboard shows, for one site or several."""
+    now = now or utcnow()
+    site_ids = [s.id for s in sites]
+    tz = sites[0].tz
+    today = schedule.site_today(sites[0], now)
+    since = today - timedelta(days=29)
+    today_rounds = [(s, r, schedule.round_status(r, now)) for s in sites
+                    for r in schedule.rounds_for_day(session, s, schedule.site_today(s, now))]
+    closed, reopened = reopen_rate(session, site_ids, now)
+    areas, categories, cells = heat(session, site_ids, since)
+    return dict(today=today, rounds=today_rounds, teams=team_lines(session, site_ids, now),
+                closed30=closed, reopened30=reopened, reopen_pct=_pct(reopened, closed),
+                heat_areas=areas, heat_categories=categories, heat=cells,
+                heat_max=max(cells.values(), default=0), top=top_items(session, site_ids, since),
+                trend=trend(session, site_ids, today, tz), since=since)
