@@ -15,13 +15,20 @@ ROOT = TRANSLATIONS.parent.parent
 def register(app) -> None:
     app.cli.add_command(translate)
     @app.cli.command("seed-demo")
-    def seed_demo_command():
+    @click.option("--history-days", default=30, show_default=True,
+                  help="days of past rounds and work orders for the manager's screens")
+    def seed_demo_command(history_days):
         """Create the demo estate, its teams, users, routes and checklists (idempotent)."""
-        from app.services.seed import DEMO_PASSWORD, seed_demo
+        from app.models import Site
+        from app.services.seed import DEMO_PASSWORD, seed_demo, seed_history
 
         created = seed_demo(db.session)
         click.echo(f"Demo estate created; password for every demo user: {DEMO_PASSWORD}"
-                   if created else "Demo estate already present; nothing changed.")
+                   if created else "Demo estate already present.")
+        if history_days:
+            site = db.session.scalar(db.select(Site).where(Site.code == "demo"))
+            n = seed_history(db.session, site, days=history_days)
+            click.echo(f"{n} past rounds added." if n else "History already present.")
 
     @app.cli.command("escalate")
     def escalate_command():

@@ -198,3 +198,112 @@ def seed_demo(session, password: str = DEMO_PASSWORD) -> bool:
         session.add(user)
     session.commit()
     return True
+
+
+def seed_history(session, site: Site, days: int = 30, now=None, seed: int = 7) -> int:
+    """Plausible past rounds and work orders for the demo's manager screens; returns rounds created.
+
+    Mostly on time, some late, a few missed; about one item in forty fails; orders in every state,
+    some overdue and some reopened. Deterministic (a seeded random), and skipped for days that
+    already have walked rounds, so running it twice changes nothing.
+    """
+    import random
+    from datetime import timedelta
+
+    from app.models import Answer, RoundStop, WorkOrder, WorkOrderEvent
+    from app.models.types import utcnow
+    from app.services import schedule
+    from app.services.workorders import due_at, team_for_item
+
+    now = now or utcnow()
+    today = schedule.site_today(site, now)
+    sups = [u for u in session.scalars(select(User).where(User.role == "supervisor")) if site in u.sites]
+    crews = {t.id: [u for u in t_users] for t, t_users in
+             ((t, session.scalars(select(User).join(User.teams).where(Team.id == t.id)).all()) for t in site.teams)}
+    created = 0
+    for back in range(days, 0, -1):
+        day = today - timedelta(days=back)
+        for rnd in schedule.rounds_for_day(session, site, day):
+            if rnd.started_at is not None:
+                continue
+            # One random stream per round: a second run makes the same choices (a missed round stays missed).
+            rng = random.Random(f"{seed}-{day.isoformat()}-{rnd.slot}")
+            roll = rng.random()
+            if roll < 0.07:
+                continue  # missed
+            late = roll > 0.88
+            sup = rng.choice(sups)
+            start = (rnd.window_end + timedelta(minutes=rng.randint(20, 80)) if late
+                     else rnd.window_start + timedelta(minutes=rng.randint(-5, 12)))
+            rnd.started_at, rnd.supervisor_id = start, sup.id
+            t = start
+            position = 0
+            for cp in rnd.route.checkpoints:
+                t += timedelta(minutes=rng.randint(2, 5))  # walking to the next checkpoint
+                for tpl in cp.templates:
+                    stop = RoundStop(round=rnd, checkpoint_id=cp.id, area_id=cp.area_id,
+                                     version_id=tpl.current_version.id, position=position)
+                    position += 1
+                    session.add(stop)
+                    session.flush()
+                    for item in tpl.current_version.items:
+                        t += timedelta(seconds=rng.randint(15, 45))
+                        r = rng.random()
+                        result = "fail" if r < 0.025 else ("na" if r < 0.05 else "pass")
+                        answer = Answer(round_id=rnd.id, stop_id=stop.id, item_id=item.id, result=result,
+                                        note="", answered_by_id=sup.id, answered_at=t)
+                        session.add(answer)
+                        if result == "fail" and tpl.on_fail == "work_order":
+                            session.flush()
+                            _history_order(session, rng, site, rnd, stop, item, answer, sup, t, now, crews,
+                                           team_for_item, due_at, WorkOrder, WorkOrderEvent)
+            rnd.finished_at = t + timedelta(minutes=rng.randint(3, 10))
+            created += 1
+    session.commit()
+    return created
+
+
+def _history_order(session, rng, site, rnd, stop, item, answer, sup, at, now, crews, team_for_item, due_at,
+                   WorkOrder, WorkOrderEvent):
+    """One work order from a past failure, moved along its lifecycle as far as its age allows."""
+    from datetime import timedelta
+
+    team = team_for_item(session, site.id, item)
+    due = due_at(session, team, item.severity, at)
+    order = WorkOrder(site_id=site.id, team_id=team.id, area_id=stop.area_id, source="round",
+                      answer_id=answer.id, item_id=item.id, title_zh=item.text_zh, title_en=item.text_en,
+                      severity=item.severity, status="open", due_at=due, created_at=at, created_by_id=sup.id)
+    session.add(order)
+    session.flush()
+    events = [("created", sup.id, at, None, "open", "")]
+    crew = rng.choice(crews.get(team.id) or [sup])
+    age = now - at
+    fate = rng.random()
+    if age < timedelta(days=2) and fate < 0.5:
+        if fate < 0.25:
+            events.append(("started", crew.id, at + timedelta(hours=1), "open", "in_progress", ""))
+            order.status, order.assignee_id = "in_progress", crew.id
+    elif fate < 0.06:
+        order.status = "open"  # forgotten: overdue on the desk
+    else:
+        took = (due - at) * rng.uniform(0.2, 0.9) if fate < 0.8 else (due - at) * rng.uniform(1.1, 2.5)
+        resolved = at + took
+        if resolved > now - timedelta(hours=1):
+            resolved = now - timedelta(hours=2)
+        events += [("started", crew.id, at + took / 3, "open", "in_progress", ""),
+                   ("resolved", crew.id, resolved, "in_progress", "resolved", "done")]
+        if rng.random() < 0.1:
+            events += [("reopened", sup.id, resolved + timedelta(hours=2), "resolved", "open", "not done properly"),
+                       ("resolved", crew.id, resolved + timedelta(hours=6), "open", "resolved", "done again")]
+            order.reopen_count = 1
+            resolved += timedelta(hours=6)
+        order.assignee_id, order.resolved_at = crew.id, resolved
+        closed = resolved + timedelta(hours=rng.randint(1, 20))
+        if closed < now:
+            events.append(("verified", sup.id, closed, "resolved", "closed", ""))
+            order.status, order.closed_at = "closed", closed
+        else:
+            order.status = "resolved"
+    for kind, actor, when, frm, to, note in events:
+        session.add(WorkOrderEvent(order_id=order.id, kind=kind, actor_id=actor, at=when, from_status=frm,
+                                   to_status=to, note=note))

@@ -80,3 +80,21 @@ def test_scan_checks_in_once_and_refuses_without_a_round(session, demo, local):
     assert session.scalar(select(func.count(CheckIn.id))) == 1
     with pytest.raises(compliance.ScanRefused):
         compliance.scan(session, sup, "not-a-token")
+
+
+def test_demo_history_has_every_case_and_is_idempotent(session, demo, local):
+    from app.models import Round, WorkOrder
+    from app.models.types import utcnow
+    from app.services.seed import seed_history
+
+    now = utcnow()
+    made = seed_history(session, demo.site, days=30, now=now)
+    assert 50 <= made <= 60 and seed_history(session, demo.site, days=30, now=now) == 0
+    rows = compliance.round_rows(session, demo.site, schedule.site_today(demo.site, now) - timedelta(days=30),
+                                 schedule.site_today(demo.site, now) - timedelta(days=1), now=now)
+    statuses = {r.status for r in rows}
+    assert {"done", "late", "missed"} <= statuses
+    orders = session.scalars(select(WorkOrder)).all()
+    assert {o.status for o in orders} >= {"closed", "open"}
+    assert any(o.reopen_count for o in orders) and any(o.is_overdue(now) for o in orders)
+    assert session.scalar(select(func.count(Round.id)).where(Round.started_at.is_not(None))) == made
