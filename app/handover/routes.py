@@ -312,7 +312,7 @@ def sign(inspection_id: int):
         except svc.HandoverRefused as e:
             db.session.rollback()
             error = str(e.message)
-    defects = insp.defects if insp.kind == "initial" else [c.defect for c in insp.checks]
+    defects = svc.recorded_defects(db.session, insp) if insp.kind == "initial" else [c.defect for c in insp.checks]
     return render("handover/sign.html", insp=insp, form=form, error=error, defects=defects,
                   verdicts={c.defect_id: c for c in insp.checks},
                   status_code=422 if error or form.errors else (409 if insp.signed and request.method == "POST" else 200))

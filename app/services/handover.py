@@ -218,7 +218,8 @@ def answer(session, insp: Inspection, room_key: str, item: ChecklistItem, user: 
                 InspectionAnswer.inspection_id == insp.id, InspectionAnswer.room_key == room_key,
                 InspectionAnswer.item_id == item.id))
     ans.result, ans.answered_at = final, utcnow()
-    if final == "defect":
+    # A photo taken before Defect is tapped starts a draft defect, so the tap that follows finds it.
+    if final == "defect" or (final is None and photos):
         if defect is None:
             defect = Defect(inspection_id=insp.id, unit_id=insp.unit_id, answer_id=ans.id, item_id=item.id,
                             room_key=room_key, severity=item.severity)
@@ -255,6 +256,13 @@ def add_concern(session, insp: Inspection, room_key: str, text: str, photos: lis
     session.add(defect)
     session.commit()
     return defect
+
+
+def recorded_defects(session, insp: Inspection) -> list[Defect]:
+    """The inspection's defects: owner concerns and items marked defect (not photo-only drafts)."""
+    marked = {a.id for a in session.scalars(select(InspectionAnswer).where(
+        InspectionAnswer.inspection_id == insp.id, InspectionAnswer.result == "defect"))}
+    return [d for d in insp.defects if d.owner_concern or d.answer_id in marked]
 
 
 def progress(session, insp: Inspection) -> dict[str, tuple[int, int, int]]:
@@ -322,7 +330,10 @@ def sign(session, store: PhotoStore, insp: Inspection, user: User, *, engineer_n
     insp.engineer_signed_name, insp.owner_signed_name = engineer_name, owner_name
     insp.status, insp.signed_at = "signed", now
     if insp.kind == "initial":
-        for defect in insp.defects:
+        recorded = recorded_defects(session, insp)
+        for draft in set(insp.defects) - set(recorded):
+            session.delete(draft)  # photos taken, but the item was never marked a defect
+        for defect in recorded:
             _raise_order(session, insp, defect, user, now)
     session.commit()
     return insp

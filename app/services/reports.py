@@ -77,7 +77,8 @@ def inspection_pdf(insp: Inspection, session, store: PhotoStore, locale: str) ->
             pdf.cell(45, 7, str(label))
             pdf.multi_cell(0, 7, str(value), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
-        defects = insp.defects if insp.kind == "initial" else [c.defect for c in insp.checks]
+        defects = (handover.recorded_defects(session, insp) if insp.kind == "initial"
+                   else [c.defect for c in insp.checks])
         verdicts = {c.defect_id: c for c in insp.checks}
         pdf.set_font("cjk", size=14)
         pdf.multi_cell(0, 9, _("Defects (%(n)d)", n=len(defects)), new_x="LMARGIN", new_y="NEXT")

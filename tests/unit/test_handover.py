@@ -178,3 +178,17 @@ def test_owner_link_valid_revoked_expired_altered(demo, session, unit):
     ho.revoke_owner_links(session, unit)
     assert ho.owner_link(session, token2) is None
     assert len(token) >= 40
+
+
+def test_photo_first_then_defect_and_unused_drafts_vanish_at_signing(demo, session, unit, photo, app):
+    eng = demo.users["engineer"]
+    insp = ho.start_inspection(session, unit, eng, "张伟")
+    kitchen = [i for i in insp.version.items if i.room == "kitchen" and i.photo_required_on_fail][:2]
+    ho.answer(session, insp, "kitchen", kitchen[0], eng, result=None, photos=[photo])  # photo first
+    ho.answer(session, insp, "kitchen", kitchen[0], eng, result="defect")              # then the tap
+    ho.answer(session, insp, "kitchen", kitchen[1], eng, result=None, photos=[photo])  # photo, no tap
+    assert [d.item_id for d in ho.recorded_defects(session, insp)] == [kitchen[0].id]
+    ho.sign(session, app.extensions["photo_store"], insp, eng, engineer_name="刘工", owner_name="张伟",
+            engineer_sig=signature(), owner_sig=signature())
+    assert session.scalar(select(func.count(Defect.id))) == 1
+    assert session.scalar(select(func.count(WorkOrder.id))) == 1
