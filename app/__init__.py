@@ -56,6 +56,7 @@ def setup_blueprints(app: Flask) -> None:
     from app.handover.routes import bp as handover_bp
     from app.manage.routes import bp as manage_bp
     from app.owner.routes import bp as owner_bp
+    from app.rounds import dutylog_routes  # noqa: F401 - registers the duty-log views on the rounds blueprint
     from app.rounds.routes import bp as rounds_bp
     from app.workorders.routes import bp as workorders_bp
 

@@ -548,17 +548,18 @@ def filter_defects(query, filters: dict, now: datetime):
 
 def project_figures(session, site: Site, now: datetime | None = None) -> dict:
     """Counts for the project view, each by one aggregate query."""
-    from sqlalchemy import case, func
+    from sqlalchemy import case, func, literal_column
 
     from app.models import WorkOrder as WO
 
     now = now or utcnow()
     base = signed_defects(site.id).subquery()
+    # A literal, not a bound parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
+    category = func.coalesce(ChecklistItem.category, literal_column("'owner_concern'"))
     by_category = session.execute(
-        select(func.coalesce(ChecklistItem.category, "owner_concern"), func.count(base.c.id))
+        select(category, func.count(base.c.id))
         .select_from(base).outerjoin(ChecklistItem, base.c.item_id == ChecklistItem.id)
-        .group_by(func.coalesce(ChecklistItem.category, "owner_concern"))
-        .order_by(func.count(base.c.id).desc())).all()
+        .group_by(category).order_by(func.count(base.c.id).desc())).all()
     per_key = session.execute(select(base.c.room_key, func.count(base.c.id)).select_from(base)
                               .group_by(base.c.room_key)).all()
     rooms_count: dict[str, int] = {}

@@ -22,6 +22,8 @@ def can(user: User, action: str, obj, session=None) -> bool:
         return sees_site(user, obj.site_id) and user.role in INSPECTORS
     if isinstance(obj, Inspection) and action in ("view", "inspect"):
         return sees_site(user, obj.site_id) and user.role in INSPECTORS
+    if isinstance(obj, Site) and action == "view_log":
+        return sees_site(user, obj.id) and user.role in WALKERS
     if isinstance(obj, Site) and action == "manage":
         return sees_site(user, obj.id) and user.role in ("manager", "admin")
     if isinstance(obj, Round):

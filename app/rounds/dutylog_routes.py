@@ -1,0 +1,97 @@
+"""Duty log (工作日志) and the morning briefing: supervisors write remarks, managers comment."""
+from datetime import date, timedelta
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.models import Site
+from app.rounds.forms import EmptyForm
+from app.rounds.routes import bp
+from app.services import dutylog, schedule
+from app.web import load, render, user_sites
+
+LEADS = ("supervisor", "manager", "admin")
+
+
+def _site() -> Site:
+    if current_user.role not in LEADS:
+        abort(404)
+    sites = user_sites()
+    site = next((s for s in sites if str(s.id) == request.args.get("site", "")), sites[0] if sites else None)
+    if site is None:
+        abort(404)
+    return site
+
+
+@bp.get("/log")
+@login_required
+def log_index():
+    """Past duty logs, searchable by date."""
+    site = _site()
+    try:
+        q_from = date.fromisoformat(request.args["from"]) if request.args.get("from") else None
+        q_to = date.fromisoformat(request.args["to"]) if request.args.get("to") else None
+    except ValueError:
+        q_from = q_to = None
+    return render("rounds/log_index.html", site=site, logs=dutylog.search(db.session, site, q_from, q_to),
+                  today=schedule.site_today(site), q_from=q_from, q_to=q_to)
+
+
+@bp.get("/log/<int:site_id>/<day>")
+@login_required
+def log(site_id: int, day: str):
+    """One day's log: compiled figures, the duty supervisor's remarks, the manager's comments."""
+    site = load(Site, site_id, "view_log")
+    try:
+        the_day = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    entry = dutylog.get_or_create(db.session, site, the_day)
+    db.session.commit()
+    return render("rounds/log.html", site=site, day=the_day, entry=entry, form=EmptyForm(),
+                  data=dutylog.compile_day(db.session, site, the_day),
+                  is_today=the_day == schedule.site_today(site))
+
+
+@bp.post("/log/<int:site_id>/<day>/remarks")
+@bp.post("/log/<int:site_id>/<day>/comment", endpoint="log_comment")
+@login_required
+def log_remarks(site_id: int, day: str):
+    """Save the supervisor's remarks, or (managers) the comments that close the log."""
+    site = load(Site, site_id, "view_log")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        entry = dutylog.get_or_create(db.session, site, date.fromisoformat(day))
+    except ValueError:
+        abort(404)
+    text = request.form.get("text", "")
+    try:
+        if request.path.endswith("/comment"):
+            if current_user.role not in ("manager", "admin"):
+                abort(404)
+            dutylog.comment_and_read(db.session, entry, current_user, text)
+            flash(_("Comments saved; the log is marked read."), "info")
+        else:
+            dutylog.save_remarks(db.session, entry, current_user, text)
+            flash(_("Remarks saved."), "info")
+    except dutylog.LogRefused as e:
+        db.session.rollback()
+        flash(str(e.message), "error")
+    return redirect(url_for("rounds.log", site_id=site.id, day=day))
+
+
+@bp.get("/briefing")
+@login_required
+def briefing():
+    """The morning briefing: yesterday's log and comments, carried-over orders, today's rounds."""
+    site = _site()
+    today = schedule.site_today(site)
+    yesterday = today - timedelta(days=1)
+    entry = dutylog.get_or_create(db.session, site, yesterday)
+    db.session.commit()
+    return render("rounds/briefing.html", site=site, today=today, yesterday=yesterday, entry=entry,
+                  data=dutylog.compile_day(db.session, site, yesterday),
+                  rounds=schedule.rounds_for_day(db.session, site, today), status_of=schedule.round_status)

@@ -1,0 +1,83 @@
+"""The duty log of a site's day, compiled from the data, and the morning briefing."""
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.models import DutyLog, Site, User, WorkOrder, WorkOrderEvent
+from app.models.types import utcnow
+from app.models.workorder import ACTIVE_STATUSES
+from app.services import compliance, schedule
+
+
+class LogRefused(Exception):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def day_bounds(site: Site, day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=site.tz)
+    return start, start + timedelta(days=1)
+
+
+def get_or_create(session, site: Site, day: date) -> DutyLog:
+    log = session.scalar(select(DutyLog).where(DutyLog.site_id == site.id, DutyLog.date == day))
+    if log is None:
+        log = DutyLog(site_id=site.id, date=day, remarks="", comment="")
+        session.add(log)
+        session.flush()
+    return log
+
+
+def compile_day(session, site: Site, day: date, now: datetime | None = None) -> dict:
+    """What happened on the site that day: rounds and timing, failures, closures, carry-over,
+    escalations, callbacks due."""
+    now = now or utcnow()
+    start, end = day_bounds(site, day)
+    rows = compliance.round_rows(session, site, day, day, now=now) if day <= schedule.site_today(site, now) else []
+    raised = session.scalars(select(WorkOrder).where(
+        WorkOrder.site_id == site.id, WorkOrder.created_at >= start, WorkOrder.created_at < end)
+        .order_by(WorkOrder.created_at)).all()
+    closed = session.scalars(select(WorkOrder).where(
+        WorkOrder.site_id == site.id, WorkOrder.closed_at >= start, WorkOrder.closed_at < end)
+        .order_by(WorkOrder.closed_at)).all()
+    # Carried over: still open at the end of the day (raised before it ended, not closed by then).
+    carried = session.scalars(select(WorkOrder).where(
+        WorkOrder.site_id == site.id, WorkOrder.created_at < end,
+        WorkOrder.status.in_(ACTIVE_STATUSES + ("resolved",))).order_by(WorkOrder.due_at)).all()
+    escalations = session.scalars(select(WorkOrderEvent).join(WorkOrder).where(
+        WorkOrder.site_id == site.id, WorkOrderEvent.kind == "escalated",
+        WorkOrderEvent.at >= start, WorkOrderEvent.at < end).order_by(WorkOrderEvent.at)).all()
+    callbacks = session.scalars(select(WorkOrder).where(
+        WorkOrder.site_id == site.id, WorkOrder.callback == "due")).all()
+    return dict(rounds=rows, raised=raised, closed=closed, carried=carried, escalations=escalations,
+                callbacks=callbacks)
+
+
+def save_remarks(session, log: DutyLog, user: User, text: str, now: datetime | None = None) -> None:
+    """The duty supervisor's remarks: only on the log's own day, and not once the manager has read it."""
+    now = now or utcnow()
+    if log.read_at is not None or log.date != schedule.site_today(log.site, now):
+        raise LogRefused(_l("This duty log is closed: remarks can be written on its own day only."))
+    log.remarks, log.remarks_by_id, log.remarks_at = text.strip()[:4000], user.id, now
+    session.commit()
+
+
+def comment_and_read(session, log: DutyLog, manager: User, text: str, now: datetime | None = None) -> None:
+    """The manager's comments (批阅); the log becomes read-only."""
+    if log.read_at is not None:
+        raise LogRefused(_l("This duty log has been read already and can no longer be changed."))
+    log.comment, log.comment_by_id, log.read_at = text.strip()[:4000], manager.id, now or utcnow()
+    session.commit()
+
+
+def search(session, site: Site, q_from: date | None, q_to: date | None, limit: int = 60) -> list[DutyLog]:
+    query = select(DutyLog).where(DutyLog.site_id == site.id)
+    if q_from:
+        query = query.where(DutyLog.date >= q_from)
+    if q_to:
+        query = query.where(DutyLog.date <= q_to)
+    return list(session.scalars(query.order_by(DutyLog.date.desc()).limit(limit)))
+
+
