@@ -1,7 +1,7 @@
 """Rounds (one walk of a route in a slot on a date), their stops and answers."""
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -22,9 +22,9 @@ answer_photo = Table(
 
 
 class Round(db.Model):
-    __table_args__ = (UniqueConstraint("schedule_id", "date"),)
+    __table_args__ = (UniqueConstraint("schedule_id", "date"), Index("ix_round_site_date", "site_id", "date"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
     route_id: Mapped[int] = mapped_column(ForeignKey("route.id"))
     schedule_id: Mapped[int] = mapped_column(ForeignKey("schedule.id"))
     date: Mapped[date] = mapped_column(Date, index=True)  # the site's local date
@@ -65,9 +65,10 @@ class RoundStop(db.Model):
 class Answer(db.Model):
     """One answer per (round, stop, item); answering again updates it."""
 
-    __table_args__ = (UniqueConstraint("stop_id", "item_id"),)
+    # (round, result) serves both "this round's answers" and "this round's failures" (dashboard).
+    __table_args__ = (UniqueConstraint("stop_id", "item_id"), Index("ix_answer_round_result", "round_id", "result"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
     stop_id: Mapped[int] = mapped_column(ForeignKey("round_stop.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("checklist_item.id"))
     result: Mapped[str | None] = mapped_column(String(8))  # None: only a note/photo so far

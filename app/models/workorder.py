@@ -20,9 +20,10 @@ SOURCES = ("round", "handover", "manual", "complaint")
 
 
 class WorkOrder(db.Model):
-    __table_args__ = (Index("ix_work_order_team_status_due", "team_id", "status", "due_at"),)
+    __table_args__ = (Index("ix_work_order_team_status_due", "team_id", "status", "due_at"),
+                      Index("ix_work_order_site_status_closed", "site_id", "status", "closed_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"))
     source: Mapped[str] = mapped_column(String(16))  # round | handover | manual | complaint

@@ -36,8 +36,7 @@ def team_lines(session, site_ids: list[int], now: datetime) -> list[TeamLine]:
                func.sum(case((and_(active, WorkOrder.due_at < now), 1), else_=0)),
                func.sum(case((closed7, 1), else_=0)), func.sum(case((and_(closed7, in_time), 1), else_=0)),
                func.sum(case((closed30, 1), else_=0)), func.sum(case((and_(closed30, in_time), 1), else_=0)))
-        .where(WorkOrder.site_id.in_(site_ids), (WorkOrder.status.in_(ACTIVE_STATUSES))
-               | (WorkOrder.closed_at >= now - timedelta(days=30)))
+        .where(WorkOrder.site_id.in_(site_ids), active | closed30)
         .group_by(WorkOrder.team_id)).all()
     figures = {r[0]: r[1:] for r in rows}
     teams = session.scalars(select(Team).where(Team.site_id.in_(site_ids)).order_by(Team.site_id, Team.id)).all()
@@ -91,13 +90,13 @@ def trend(session, site_ids: list[int], today: date, tz, days: int = 30) -> list
         select(Round.date, func.count(Answer.id)).join(Answer, Answer.round_id == Round.id)
         .where(Round.site_id.in_(site_ids), Round.date >= since, Answer.result == "fail")
         .group_by(Round.date)).all())
-    start = datetime.combine(since, time(0), tzinfo=tz)
-    closed_at = session.scalars(select(WorkOrder.closed_at).where(
-        WorkOrder.site_id.in_(site_ids), WorkOrder.status == "closed", WorkOrder.closed_at >= start)).all()
-    closed: dict[date, int] = {}
-    for at in closed_at:  # at most a month of closures: bucketing by the site's day is cheap here
-        d = at.astimezone(tz).date()
-        closed[d] = closed.get(d, 0) + 1
+    # One row of per-day sums between the site's local midnights (DST-safe, index-only on PostgreSQL).
+    bounds = [datetime.combine(since + timedelta(days=i), time(0), tzinfo=tz) for i in range(days + 1)]
+    sums = session.execute(select(*[
+        func.sum(case((and_(WorkOrder.closed_at >= bounds[i], WorkOrder.closed_at < bounds[i + 1]), 1), else_=0))
+        for i in range(days)]).where(
+        WorkOrder.site_id.in_(site_ids), WorkOrder.status == "closed", WorkOrder.closed_at >= bounds[0])).one()
+    closed = {since + timedelta(days=i): int(n or 0) for i, n in enumerate(sums)}
     return [(since + timedelta(days=i), raised.get(since + timedelta(days=i), 0),
              closed.get(since + timedelta(days=i), 0)) for i in range(days)]
 
