@@ -1,6 +1,6 @@
 """All models, imported so Alembic and the app see every table."""
 from app.models.checklist import ChecklistItem, ChecklistTemplate, SiteItemTeam, TemplateVersion
-from app.models.dutylog import DutyLog
+from app.models.dutylog import AppearanceCheck, DutyLog
 from app.models.handover import (
     Building, Defect, DefectCheck, Inspection, InspectionAnswer, OwnerLink, Unit, check_photo,
     defect_photo,
@@ -19,6 +19,6 @@ __all__ = [
     "Photo", "Round", "RoundStop", "Route", "Schedule", "Site", "SiteItemTeam", "SlaRule",
     "Team", "TemplateVersion", "User", "WorkOrder", "WorkOrderEvent", "answer_photo",
     "Notification", "WebhookDelivery", "WorkOrderPhoto", "Building", "Defect", "DefectCheck",
-    "Inspection", "InspectionAnswer", "OwnerLink", "Unit", "check_photo", "defect_photo", "CheckIn", "DutyLog",
+    "Inspection", "InspectionAnswer", "OwnerLink", "Unit", "check_photo", "defect_photo", "CheckIn", "DutyLog", "AppearanceCheck",
     "checkpoint_template", "user_site", "user_team",
 ]

@@ -24,3 +24,25 @@ class DutyLog(db.Model):
     site: Mapped[Site] = relationship()
     remarks_by = relationship("User", foreign_keys=[remarks_by_id])
     comment_by = relationship("User", foreign_keys=[comment_by_id])
+
+
+class AppearanceCheck(db.Model):
+    """A person's appearance at the morning briefing; lapses are coaching notes, not work orders."""
+
+    __table_args__ = (UniqueConstraint("site_id", "date", "person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    date: Mapped[date] = mapped_column(Date)
+    person_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    checked_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lapses: Mapped[str] = mapped_column(Text, default="")  # item codes of the staff_appearance template
+    note: Mapped[str] = mapped_column(Text, default="")
+    points: Mapped[int] = mapped_column(default=0)  # section 8 of the domain brief: -1 per lapse
+
+    person = relationship("User", foreign_keys=[person_id])
+    checked_by = relationship("User", foreign_keys=[checked_by_id])
+
+    @property
+    def lapse_codes(self) -> list[str]:
+        return [c for c in self.lapses.split(",") if c]

@@ -92,6 +92,48 @@ def briefing():
     yesterday = today - timedelta(days=1)
     entry = dutylog.get_or_create(db.session, site, yesterday)
     db.session.commit()
+    from app.models import AppearanceCheck
+
+    checked = {c.person_id: c for c in db.session.scalars(db.select(AppearanceCheck).where(
+        AppearanceCheck.site_id == site.id, AppearanceCheck.date == today))}
     return render("rounds/briefing.html", site=site, today=today, yesterday=yesterday, entry=entry,
                   data=dutylog.compile_day(db.session, site, yesterday),
-                  rounds=schedule.rounds_for_day(db.session, site, today), status_of=schedule.round_status)
+                  rounds=schedule.rounds_for_day(db.session, site, today), status_of=schedule.round_status,
+                  staff=dutylog.staff_of(db.session, site), checked=checked)
+
+
+@bp.route("/briefing/appearance/<int:person_id>", methods=["GET", "POST"])
+@login_required
+def appearance(person_id: int):
+    """Check one person's appearance at the briefing: tick the lapses, add a coaching note."""
+    from app.models import User
+
+    site = _site()
+    person = db.session.get(User, person_id)
+    if person is None or site not in person.sites:
+        abort(404)
+    items = dutylog.appearance_items(db.session)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        dutylog.record_appearance(db.session, site, person, current_user, request.form.getlist("lapse"),
+                                  request.form.get("note", ""))
+        flash(_("Appearance check of %(name)s recorded.", name=person.display_name), "info")
+        return redirect(url_for("rounds.briefing", site=site.id) + "#appearance")
+    return render("rounds/appearance.html", site=site, person=person, items=items, form=form)
+
+
+@bp.get("/people/<int:person_id>/appearance")
+@login_required
+def appearance_history(person_id: int):
+    """A person's appearance history: managers only."""
+    from app.models import User
+
+    if current_user.role not in ("manager", "admin"):
+        abort(404)
+    person = db.session.get(User, person_id)
+    if person is None or not (current_user.role == "admin" or set(person.site_ids) & current_user.site_ids):
+        abort(404)
+    checks = dutylog.appearance_history(db.session, person)
+    items = {i.code: i for i in dutylog.appearance_items(db.session)}
+    return render("rounds/appearance_history.html", person=person, checks=checks, items=items,
+                  total=sum(c.points for c in checks))

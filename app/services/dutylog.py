@@ -81,3 +81,52 @@ def search(session, site: Site, q_from: date | None, q_to: date | None, limit: i
     return list(session.scalars(query.order_by(DutyLog.date.desc()).limit(limit)))
 
 
+
+
+APPEARANCE_TEMPLATE = "staff_appearance"
+POINTS_PER_LAPSE = -1  # domain brief, section 8: any appearance breach costs one point
+
+
+def appearance_items(session):
+    """The items of the current staff_appearance checklist."""
+    from app.models import ChecklistTemplate
+
+    tpl = session.scalar(select(ChecklistTemplate).where(ChecklistTemplate.code == APPEARANCE_TEMPLATE))
+    return tpl.current_version.items if tpl else []
+
+
+def staff_of(session, site: Site) -> list[User]:
+    """People checked at the briefing: the site's crews, stewards (customer service) first."""
+    people = [u for u in session.scalars(select(User).where(User.role == "crew", User.active.is_(True))
+                                         .order_by(User.display_name)) if site in u.sites]
+    return sorted(people, key=lambda u: (not any(t.code == "customer_service" for t in u.teams), u.display_name))
+
+
+def record_appearance(session, site: Site, person: User, checker: User, lapses: list[str], note: str,
+                      now: datetime | None = None):
+    """Record today's check of one person (a second record the same day replaces the first)."""
+    from app.models import AppearanceCheck
+
+    now = now or utcnow()
+    if site not in person.sites:
+        raise LookupError("person not on this site")
+    valid = {i.code for i in appearance_items(session)}
+    lapses = [c for c in dict.fromkeys(lapses) if c in valid]
+    day = schedule.site_today(site, now)
+    check = session.scalar(select(AppearanceCheck).where(
+        AppearanceCheck.site_id == site.id, AppearanceCheck.date == day, AppearanceCheck.person_id == person.id))
+    if check is None:
+        check = AppearanceCheck(site_id=site.id, date=day, person_id=person.id)
+        session.add(check)
+    check.checked_by_id, check.at = checker.id, now
+    check.lapses, check.note = ",".join(lapses), note.strip()[:1000]
+    check.points = POINTS_PER_LAPSE * len(lapses)
+    session.commit()
+    return check
+
+
+def appearance_history(session, person: User, limit: int = 90):
+    from app.models import AppearanceCheck
+
+    return list(session.scalars(select(AppearanceCheck).where(AppearanceCheck.person_id == person.id)
+                                .order_by(AppearanceCheck.date.desc()).limit(limit)))

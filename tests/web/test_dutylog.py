@@ -60,3 +60,24 @@ def test_log_access(client, auth, demo):
     auth.login("supervisor")
     assert client.get(f"/log/{other.id}/{day}").status_code == 404
     assert client.get(f"/log/{demo.site.id}/not-a-date").status_code == 404
+
+
+def test_appearance_check_points_and_manager_only_history(client, auth, demo, session):
+    from app.models import AppearanceCheck, WorkOrder
+
+    steward = demo.users["crew.service"]
+    auth.login("supervisor")
+    html = client.get("/briefing").get_data(as_text=True)
+    assert steward.display_name in html
+    token = auth.token(f"/briefing/appearance/{steward.id}")
+    resp = client.post(f"/briefing/appearance/{steward.id}", data={
+        "csrf_token": token, "lapse": ["name_badge", "shoes", "not-an-item"], "note": "badge missing"})
+    assert resp.status_code == 302
+    check = session.scalar(select(AppearanceCheck))
+    assert (check.lapse_codes, check.points) == (["name_badge", "shoes"], -2)
+    assert session.scalar(select(WorkOrder.id)) is None  # coaching notes, never work orders
+    assert client.get(f"/people/{steward.id}/appearance").status_code == 404  # supervisors cannot
+    client.post("/logout", data={"csrf_token": token})
+    auth.login("manager")
+    history = client.get(f"/people/{steward.id}/appearance").get_data(as_text=True)
+    assert "Points: -2" in history and "badge missing" in history and "Name badge worn" in history
