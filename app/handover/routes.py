@@ -241,6 +241,10 @@ def answer(inspection_id: int, room_key: str, item_id: int):
         except (PhotoRejected, svc.HandoverRefused) as e:
             db.session.rollback()
             error, status = str(e.message), (409 if insp.signed else 422)
+    has_files = any(f and f.filename for f in (form.photos.data or []))
+    if is_partial() and not error and not form.result.data and not has_files:
+        # An autosave of typed details: saved; leave the form as it is so typing goes on undisturbed.
+        return current_app.response_class(status=204)
     if not is_partial():
         if error:
             return render("handover/room.html", status_code=status,

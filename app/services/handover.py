@@ -219,7 +219,7 @@ def answer(session, insp: Inspection, room_key: str, item: ChecklistItem, user: 
                 InspectionAnswer.item_id == item.id))
     ans.result, ans.answered_at = final, utcnow()
     # A photo taken before Defect is tapped starts a draft defect, so the tap that follows finds it.
-    if final == "defect" or (final is None and photos):
+    if final == "defect" or (final is None and (photos or defect is not None)):
         if defect is None:
             defect = Defect(inspection_id=insp.id, unit_id=insp.unit_id, answer_id=ans.id, item_id=item.id,
                             room_key=room_key, severity=item.severity)
@@ -235,8 +235,8 @@ def answer(session, insp: Inspection, room_key: str, item: ChecklistItem, user: 
         for p in photos:
             if p not in defect.photos:
                 defect.photos.append(p)
-    elif defect is not None:
-        session.delete(defect)  # not signed yet: a draft finding withdrawn
+    elif result is not None and defect is not None:
+        session.delete(defect)  # pass or n.a. tapped before signing: the finding is withdrawn
         defect = None
     session.commit()
     return defect

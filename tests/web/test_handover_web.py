@@ -204,3 +204,19 @@ def test_project_view_counts_link_to_lists_and_export(client, auth, demo, sessio
     body = csv_resp.get_data(as_text=True)
     assert csv_resp.mimetype == "text/csv" and body.startswith("\ufeffdefect,unit,room")
     assert body.count("3-1-1201,kitchen") == 2
+
+
+def test_typed_details_autosave_without_replacing_the_form(client, auth, demo, session, unit):
+    """A blur in 'Where in the room' saves the draft and answers 204: nothing typed is lost."""
+    insp_id, token = start(client, auth, unit)
+    item = kitchen_item(session, insp_id)
+    url = f"/handover/inspections/{insp_id}/rooms/kitchen/items/{item.id}"
+    resp = client.post(url, headers=HX, content_type="multipart/form-data", data={
+        "csrf_token": token, "photos": (io.BytesIO(jpeg_bytes()), "d.jpg")})
+    assert resp.status_code == 200 and "now tap Defect" in resp.get_data(as_text=True)
+    resp = client.post(url, headers=HX, data={"csrf_token": token, "location": "under the sink"})
+    assert resp.status_code == 204
+    resp = client.post(url, headers=HX, data={"csrf_token": token, "result": "defect"})
+    assert resp.status_code == 200
+    defect = session.scalar(select(Defect))
+    assert defect.location == "under the sink" and len(defect.photos) == 1
