@@ -10,7 +10,6 @@ database here, the test commits, so SQLite is not left locked by this thread whi
 import io
 import re
 
-import pytest
 from flask import current_app
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
