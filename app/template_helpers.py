@@ -50,6 +50,10 @@ def minutes_text(minutes: int | None) -> str:
     return _("%(h)d h %(m)02d min", h=m // 60, m=m % 60)
 
 
+ROLE_LABELS = {
+    "supervisor": _l("Patrol supervisor"), "crew": _l("Crew"), "manager": _l("Manager"),
+    "admin": _l("Administrator"), "engineer": _l("Handover engineer"),
+}
 ROOM_LABELS = {
     "whole_unit": _l("Whole unit"), "entrance": _l("Entrance"), "living_room": _l("Living and dining room"),
     "bedroom": _l("Bedroom"), "kitchen": _l("Kitchen"), "bathroom": _l("Bathroom"), "balcony": _l("Balcony"),
@@ -109,7 +113,7 @@ def register(app) -> None:
         CALLBACK_LABELS=CALLBACK_LABELS, NOTIFICATION_LABELS=NOTIFICATION_LABELS, lang=current_lang,
         unread_notifications=_unread_notifications, ROOM_LABELS=ROOM_LABELS,
         UNIT_STATUS_LABELS=UNIT_STATUS_LABELS, INSPECTION_RESULT_LABELS=INSPECTION_RESULT_LABELS,
-        room_label=room_label, qr_svg=qr_svg, CATEGORY_LABELS=CATEGORY_LABELS, csrf_token=generate_csrf, now=utcnow,
+        room_label=room_label, qr_svg=qr_svg, CATEGORY_LABELS=CATEGORY_LABELS, ROLE_LABELS=ROLE_LABELS, csrf_token=generate_csrf, now=utcnow,
         html_lang=lambda: HTML_LANG.get(str(get_locale()), "zh-Hans"),
     )
     app.jinja_env.filters["local_time"] = local_time
