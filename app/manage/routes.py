@@ -214,3 +214,112 @@ def reset_password(user_id: int):
     if user is None or not svc.manageable(current_user, user) or not EmptyForm().validate_on_submit():
         abort(404)
     return render("manage/password.html", person=user, password=svc.reset_password(db.session, user))
+
+
+@bp.get("/templates")
+@login_required
+def templates():
+    """Checklist templates with their current version; YAML export and import."""
+    from app.models import ChecklistTemplate
+
+    managers_only()
+    rows = db.session.scalars(db.select(ChecklistTemplate).order_by(ChecklistTemplate.id)).all()
+    return render("manage/templates.html", rows=rows, form=EmptyForm())
+
+
+@bp.get("/templates/<int:template_id>")
+@login_required
+def template(template_id: int):
+    """A template's current items, each editable; versions already walked stay as they were."""
+    from app.models import ChecklistTemplate
+    from app.services import templates as svc
+
+    managers_only()
+    tpl = db.session.get(ChecklistTemplate, template_id) or abort(404)
+    return render("manage/template.html", tpl=tpl, used=svc.is_used(db.session, tpl.current_version),
+                  form=EmptyForm())
+
+
+@bp.route("/templates/<int:template_id>/items/new", methods=["GET", "POST"])
+@bp.route("/templates/<int:template_id>/items/<code>", methods=["GET", "POST"])
+@login_required
+def template_item(template_id: int, code: str | None = None):
+    """Edit one item (or add one): text in both languages, category, team, severity, photo rule, points."""
+    from app.models import ChecklistTemplate
+    from app.services import templates as svc
+
+    managers_only()
+    tpl = db.session.get(ChecklistTemplate, template_id) or abort(404)
+    item = next((i for i in tpl.current_version.items if i.code == code), None) if code else None
+    if code and item is None:
+        abort(404)
+    error = None
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        fields = {f: request.form.get(f, "") for f in ("text_zh", "text_en", "category", "team_code", "severity")}
+        fields["photo_required_on_fail"] = request.form.get("photo_required_on_fail") == "y"
+        try:
+            fields["points"] = int(request.form.get("points") or 0)
+            svc.save_item(db.session, tpl, code, fields)
+            flash(_("Saved. Rounds already walked keep the version they used."), "info")
+            return redirect(url_for("manage.template", template_id=tpl.id))
+        except ValueError:
+            error = _("Points must be a whole number.")
+        except svc.TemplateRefused as e:
+            db.session.rollback()
+            error = str(e.message)
+    return render("manage/template_item.html", tpl=tpl, item=item, error=error, form=EmptyForm(),
+                  values=request.form if request.method == "POST" else None,
+                  status_code=422 if error else 200)
+
+
+@bp.post("/templates/<int:template_id>/items/<code>/remove")
+@login_required
+def template_item_remove(template_id: int, code: str):
+    """Remove an item from the next version."""
+    from app.models import ChecklistTemplate
+    from app.services import templates as svc
+
+    managers_only()
+    tpl = db.session.get(ChecklistTemplate, template_id) or abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.remove_item(db.session, tpl, code)
+    except LookupError:
+        abort(404)
+    flash(_("Removed from the next version."), "info")
+    return redirect(url_for("manage.template", template_id=tpl.id))
+
+
+@bp.get("/templates.yaml")
+@login_required
+def templates_yaml():
+    """All templates as YAML, in the shape of checklists.yaml."""
+    from app.services import templates as svc
+
+    managers_only()
+    resp = current_app.response_class(svc.export_yaml(db.session), mimetype="application/yaml")
+    resp.headers["Content-Disposition"] = 'attachment; filename="checklists.yaml"'
+    return resp
+
+
+@bp.post("/templates/import")
+@login_required
+def templates_import():
+    """Import templates from YAML: new ones are created, changed ones get a new version."""
+    from app.services import templates as svc
+
+    managers_only()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    upload = request.files.get("file")
+    try:
+        outcome = svc.import_yaml(db.session, upload.read(2 * 1024 * 1024).decode("utf-8") if upload else "")
+        flash(_("Imported: %(summary)s.", summary=", ".join(f"{k} ({v})" for k, v in outcome.items())), "info")
+    except UnicodeDecodeError:
+        flash(_("This is not a checklist YAML file like checklists.yaml."), "error")
+    except svc.TemplateRefused as e:
+        flash(str(e.message), "error")
+    return redirect(url_for("manage.templates"))

@@ -57,3 +57,25 @@ def test_deactivated_user_keeps_history_and_cannot_log_in(client, auth, demo, se
 def test_supervisors_have_no_people_admin(client, auth, demo):
     auth.login("supervisor")
     assert client.get("/manage/people").status_code == 404
+
+
+def test_manager_edits_a_checklist_item_and_supervisor_cannot(client, auth, demo, session):
+    from app.models import ChecklistTemplate
+
+    tpl = session.scalar(select(ChecklistTemplate).where(ChecklistTemplate.code == "patrol_greenery"))
+    item = tpl.current_version.items[0]
+    auth.login("supervisor")
+    assert client.get(f"/manage/templates/{tpl.id}").status_code == 404
+    client.post("/logout", data={"csrf_token": auth.token()})
+    auth.login("manager")
+    url = f"/manage/templates/{tpl.id}/items/{item.code}"
+    token = auth.token(url)
+    base = {"csrf_token": token, "text_zh": item.text_zh, "category": item.category, "team_code": "greenery",
+            "severity": "major", "points": "0"}
+    resp = client.post(url, data={**base, "text_en": ""})
+    assert resp.status_code == 422 and "Both the Chinese and the English text" in resp.get_data(as_text=True)
+    assert client.post(url, data={**base, "text_en": "Lawns cut", "photo_required_on_fail": "y"}).status_code == 302
+    session.refresh(item)
+    assert (item.text_en, item.severity) == ("Lawns cut", "major")
+    exported = client.get("/manage/templates.yaml").get_data(as_text=True)
+    assert "Lawns cut" in exported
