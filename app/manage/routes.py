@@ -323,3 +323,90 @@ def templates_import():
     except svc.TemplateRefused as e:
         flash(str(e.message), "error")
     return redirect(url_for("manage.templates"))
+
+
+@bp.get("/routes")
+@login_required
+def routes():
+    """The routes of the manager's sites."""
+    managers_only()
+    rows = db.session.scalars(db.select(Route).where(Route.site_id.in_([s.id for s in user_sites()]))
+                              .order_by(Route.site_id, Route.id)).all()
+    return render("manage/routes.html", rows=rows)
+
+
+def _route_or_404(route_id: int) -> Route:
+    route = db.session.get(Route, route_id)
+    if route is None or not can(current_user, "manage", route.site):
+        abort(404)
+    return route
+
+
+@bp.get("/routes/<int:route_id>")
+@login_required
+def route(route_id: int):
+    """Checkpoints in walking order (move, add, remove) and the route's schedules."""
+    from app.models import ChecklistTemplate
+    from app.services.routes_admin import active_checkpoints
+
+    managers_only()
+    r = _route_or_404(route_id)
+    templates = db.session.scalars(db.select(ChecklistTemplate).order_by(ChecklistTemplate.id)).all()
+    return render("manage/route.html", route=r, checkpoints=active_checkpoints(r), templates=templates,
+                  form=EmptyForm())
+
+
+@bp.post("/routes/<int:route_id>/checkpoints/<int:cp_id>/<any(up, down, remove):what>")
+@bp.post("/routes/<int:route_id>/checkpoints/add", endpoint="route_add", defaults={"cp_id": 0, "what": "add"})
+@login_required
+def route_edit(route_id: int, cp_id: int, what: str):
+    """Move a checkpoint, take it off the route, or add one."""
+    from app.models import Area, Checkpoint, ChecklistTemplate
+    from app.services import routes_admin as svc
+
+    managers_only()
+    r = _route_or_404(route_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        if what == "add":
+            area = db.session.get(Area, request.form.get("area", type=int) or 0)
+            tpl = db.session.get(ChecklistTemplate, request.form.get("template", type=int) or 0)
+            if area is None or tpl is None:
+                abort(404)
+            svc.add(db.session, r, area, tpl)
+        else:
+            cp = db.session.get(Checkpoint, cp_id)
+            if cp is None or cp.route_id != r.id or not cp.active:
+                abort(404)
+            if what == "remove":
+                svc.remove(db.session, r, cp)
+            else:
+                svc.move(db.session, r, cp, -1 if what == "up" else 1)
+    except svc.RouteRefused as e:
+        db.session.rollback()
+        flash(str(e.message), "error")
+    return redirect(url_for("manage.route", route_id=r.id))
+
+
+@bp.post("/routes/<int:route_id>/schedules/<int:schedule_id>")
+@login_required
+def schedule_edit(route_id: int, schedule_id: int):
+    """Change a slot's window, tolerance, weekdays."""
+    from app.models import Schedule
+    from app.services import routes_admin as svc
+
+    managers_only()
+    r = _route_or_404(route_id)
+    sch = db.session.get(Schedule, schedule_id)
+    if sch is None or sch.route_id != r.id or not EmptyForm().validate_on_submit():
+        abort(404)
+    try:
+        svc.save_schedule(db.session, sch, request.form.get("start", ""), request.form.get("end", ""),
+                          request.form.get("tolerance", type=int) if request.form.get("tolerance", "").isdigit() else -1,
+                          request.form.getlist("weekday"), request.form.get("active") == "y")
+        flash(_("Saved. Rounds already created keep their window."), "info")
+    except svc.RouteRefused as e:
+        db.session.rollback()
+        flash(str(e.message), "error")
+    return redirect(url_for("manage.route", route_id=r.id))

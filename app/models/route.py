@@ -43,6 +43,8 @@ class Checkpoint(Bilingual, db.Model):
     name_en: Mapped[str] = mapped_column(String(120))
     # The secret in the checkpoint's printed QR code: scanning it proves the phone was there.
     qr_token: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: secrets.token_urlsafe(16))
+    # Rounds already walked refer to it: a checkpoint leaves the route by deactivation, never deletion.
+    active: Mapped[bool] = mapped_column(default=True)
 
     route: Mapped[Route] = relationship(back_populates="checkpoints")
     area: Mapped[Area] = relationship()

@@ -33,7 +33,7 @@ def start_round(session, rnd: Round, user: User) -> Round:
     if not schedule.can_start(rnd):
         raise RoundRefused(_l("This round's day is over; it can no longer be started."))
     position = 0
-    for cp in rnd.route.checkpoints:
+    for cp in (c for c in rnd.route.checkpoints if c.active):
         for tpl in cp.templates:
             session.add(RoundStop(round=rnd, checkpoint_id=cp.id, area_id=cp.area_id,
                                   version_id=tpl.current_version.id, position=position))
