@@ -137,3 +137,51 @@ def appearance_history(person_id: int):
     items = {i.code: i for i in dutylog.appearance_items(db.session)}
     return render("rounds/appearance_history.html", person=person, checks=checks, items=items,
                   total=sum(c.points for c in checks))
+
+
+def _pdf_response(make, filename: str):
+    from flask import current_app
+    from flask_babel import get_locale
+
+    from app.services import reports
+
+    lang = request.args.get("lang") if request.args.get("lang") in ("zh_Hans", "en") else str(get_locale())
+    try:
+        data = make(lang)
+    except reports.FontMissing:
+        return render("errors/error.html", "errors/_error.html", status_code=503, path=request.path,
+                      message=_("PDF reports need a Chinese font on the server (fonts-noto-cjk)."))
+    resp = current_app.response_class(data, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return resp
+
+
+@bp.get("/rounds/<int:round_id>/report.pdf")
+@login_required
+def round_report(round_id: int):
+    """The round as a PDF (zh or en), photos included."""
+    from flask import current_app
+
+    from app.models import Round
+    from app.services import reports
+
+    rnd = load(Round, round_id, "view")
+    if rnd.started_at is None:
+        abort(404)
+    return _pdf_response(lambda lang: reports.round_pdf(rnd, db.session, current_app.extensions["photo_store"], lang),
+                         f"round-{rnd.date.isoformat()}-{rnd.slot}.pdf")
+
+
+@bp.get("/log/<int:site_id>/<day>.pdf")
+@login_required
+def log_report(site_id: int, day: str):
+    """The day's duty log as a PDF (zh or en)."""
+    from app.services import reports
+
+    site = load(Site, site_id, "view_log")
+    try:
+        the_day = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    return _pdf_response(lambda lang: reports.duty_log_pdf(site, the_day, db.session, lang),
+                         f"duty-log-{site.code}-{the_day.isoformat()}.pdf")

@@ -157,3 +157,114 @@ def _signatures(pdf: Report, store, insp: Inspection, tz):
         pdf.set_xy(x, y + 34)
         pdf.cell(85, 6, f"{label}: {name} · {when}")
     pdf.set_y(y + 42)
+
+
+def _heading(pdf: Report, text: str, size: int = 14) -> None:
+    if pdf.will_page_break(20):
+        pdf.add_page()
+    pdf.set_font("cjk", size=size)
+    pdf.multi_cell(0, size * 0.65, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=10)
+
+
+def _line(pdf: Report, text: str, size: int = 10) -> None:
+    pdf.set_font("cjk", size=size)
+    pdf.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def _photos(pdf: Report, store: PhotoStore, photos) -> None:
+    if not photos:
+        return
+    if pdf.will_page_break(34):
+        pdf.add_page()
+    x, y = pdf.l_margin, pdf.get_y() + 1
+    for p in photos[:6]:
+        try:
+            pdf.image(io.BytesIO(store.get(p.thumb_sha256)), x=x, y=y, h=28)
+        except KeyError:
+            continue
+        x += 28 * p.width / max(p.height, 1) + 3
+    pdf.set_y(y + 30)
+
+
+def round_pdf(rnd, session, store: PhotoStore, locale: str) -> bytes:
+    """A round report: window and timing, every failed or n.a. item with notes and photos, the orders."""
+    from app.services import rounds, schedule
+    from app.template_helpers import ORDER_STATUS_LABELS, SLOT_LABELS, STATUS_LABELS
+
+    with force_locale(locale):
+        tz = rnd.site.tz
+        title = f"{SLOT_LABELS[rnd.slot]} {rnd.date.isoformat()}"
+        pdf = Report(title)
+        pdf.alias_nb_pages()
+        pdf.add_page()
+        _heading(pdf, title, 18)
+        site = rnd.site.name_en if locale == "en" else rnd.site.name_zh
+        progress = rounds.progress(session, rnd)
+        fmt = "%H:%M"
+        _line(pdf, f"{_('Site')}: {site}")
+        _line(pdf, f"{_('Window')}: {rnd.window_start.astimezone(tz).strftime(fmt)}–"
+                   f"{rnd.window_end.astimezone(tz).strftime(fmt)} · {_('Status')}: "
+                   f"{STATUS_LABELS[schedule.round_status(rnd)]}")
+        started = rnd.started_at.astimezone(tz).strftime(fmt) if rnd.started_at else "—"
+        finished = rnd.finished_at.astimezone(tz).strftime(fmt) if rnd.finished_at else "—"
+        _line(pdf, f"{_('Started')}: {started} · {_('Finished')}: {finished} · "
+                   f"{_('Supervisor')}: {rnd.supervisor.display_name if rnd.supervisor else '—'}")
+        _line(pdf, _("%(answered)d of %(total)d answered, %(failed)d failed", answered=progress.answered,
+                     total=progress.total, failed=progress.failed))
+        answers = rounds.answers_for(session, rnd, rnd.stops)
+        for group in rounds.stops_by_checkpoint(rnd):
+            cp = group[0].checkpoint
+            _heading(pdf, cp.name_en if locale == "en" else cp.name_zh, 13)
+            shown = 0
+            for stop in group:
+                for item in stop.version.items:
+                    a = answers.get((stop.id, item.id))
+                    if a is None or a.result not in ("fail", "na"):
+                        continue
+                    shown += 1
+                    text = item.text_en if locale == "en" else item.text_zh
+                    mark = _("Fail") if a.result == "fail" else _("N/A")
+                    _line(pdf, f"[{mark}] {text}" + (f" — {a.note}" if a.note else ""))
+                    _photos(pdf, store, list(a.photos))
+            if not shown:
+                _line(pdf, _("Every item answered here passed, or was not answered."), 9)
+        orders = rounds.orders_raised(session, rnd)
+        _heading(pdf, _("Work orders raised"), 13)
+        for o in orders:
+            team = o.team.name_en if locale == "en" else o.team.name_zh
+            _line(pdf, f"#{o.id} {o.title('en' if locale == 'en' else 'zh')} · {team} · {ORDER_STATUS_LABELS[o.status]}")
+        if not orders:
+            _line(pdf, _("None: nothing failed."))
+        return bytes(pdf.output())
+
+
+def duty_log_pdf(site, day, session, locale: str) -> bytes:
+    """A day's duty log: the compiled figures, the supervisor's remarks and the manager's comments."""
+    from app.services import dutylog
+    from app.template_helpers import ORDER_STATUS_LABELS, SLOT_LABELS, STATUS_LABELS
+
+    with force_locale(locale):
+        data = dutylog.compile_day(session, site, day)
+        entry = dutylog.get_or_create(session, site, day)
+        title = _("Duty log %(day)s", day=day.isoformat())
+        pdf = Report(title)
+        pdf.alias_nb_pages()
+        pdf.add_page()
+        _heading(pdf, f"{title} · {site.name_en if locale == 'en' else site.name_zh}", 16)
+        _heading(pdf, _("Rounds"), 13)
+        for row in data["rounds"]:
+            who = row.supervisor.display_name if row.supervisor else "—"
+            _line(pdf, f"{SLOT_LABELS[row.round.slot]} · {STATUS_LABELS[row.status]} · {who} · "
+                       f"{row.answered}/{row.items}")
+        for key, label in (("raised", _("Failures raised")), ("closed", _("Orders closed")),
+                           ("carried", _("Still open, carried over")), ("callbacks", _("Callbacks due"))):
+            _heading(pdf, f"{label} ({len(data[key])})", 13)
+            for o in data[key][:60]:
+                _line(pdf, f"#{o.id} {o.title('en' if locale == 'en' else 'zh')} · {ORDER_STATUS_LABELS[o.status]}", 9)
+        _heading(pdf, _("Duty supervisor's remarks"), 13)
+        _line(pdf, entry.remarks or _("None."))
+        _heading(pdf, _("Manager's comments (批阅)"), 13)
+        _line(pdf, entry.comment or _("Not read yet."))
+        session.rollback()  # get_or_create may have added an empty log row: a report changes nothing
+        return bytes(pdf.output())

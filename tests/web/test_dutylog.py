@@ -81,3 +81,28 @@ def test_appearance_check_points_and_manager_only_history(client, auth, demo, se
     auth.login("manager")
     history = client.get(f"/people/{steward.id}/appearance").get_data(as_text=True)
     assert "Points: -2" in history and "badge missing" in history and "Name badge worn" in history
+
+
+def test_round_and_duty_log_pdfs(client, auth, demo, session):
+    import io
+
+    from pypdf import PdfReader
+
+    from tests.web.helpers import jpeg_bytes
+
+    auth.login("supervisor")
+    rnd = started_morning(demo)
+    token = auth.token(f"/rounds/{rnd.id}/checkpoints/1")
+    url, _, _ = item_url(rnd, "patrol_residential_common", "roads_clean")
+    client.post(url, headers={"HX-Request": "true"}, content_type="multipart/form-data", data={
+        "result": "fail", "note": "oil by gate 2", "csrf_token": token, "photos": (io.BytesIO(jpeg_bytes()), "a.jpg")})
+    resp = client.get(f"/rounds/{rnd.id}/report.pdf?lang=zh_Hans")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(resp.data))
+    text = "".join(p.extract_text() for p in reader.pages).replace("\x00", "")
+    assert "道路及人行道清洁" in text and "oil by gate 2" in text and "不合格" in text
+    assert sum(len(p.images) for p in reader.pages) >= 1
+    day = rnd.date.isoformat()
+    log = PdfReader(io.BytesIO(client.get(f"/log/{demo.site.id}/{day}.pdf?lang=en").data))
+    log_text = "".join(p.extract_text() for p in log.pages).replace("\x00", "")
+    assert f"Duty log {day}" in log_text and "Failures raised (1)" in log_text
