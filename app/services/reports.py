@@ -202,14 +202,16 @@ def round_pdf(rnd, session, store: PhotoStore, locale: str) -> bytes:
         site = rnd.site.name_en if locale == "en" else rnd.site.name_zh
         progress = rounds.progress(session, rnd)
         fmt = "%H:%M"
-        _line(pdf, f"{_('Site')}: {site}")
-        _line(pdf, f"{_('Window')}: {rnd.window_start.astimezone(tz).strftime(fmt)}–"
-                   f"{rnd.window_end.astimezone(tz).strftime(fmt)} · {_('Status')}: "
-                   f"{STATUS_LABELS[schedule.round_status(rnd)]}")
+        window = (f"{rnd.window_start.astimezone(tz).strftime(fmt)}–"
+                  f"{rnd.window_end.astimezone(tz).strftime(fmt)}")
         started = rnd.started_at.astimezone(tz).strftime(fmt) if rnd.started_at else "—"
         finished = rnd.finished_at.astimezone(tz).strftime(fmt) if rnd.finished_at else "—"
-        _line(pdf, f"{_('Started')}: {started} · {_('Finished')}: {finished} · "
-                   f"{_('Supervisor')}: {rnd.supervisor.display_name if rnd.supervisor else '—'}")
+        who = rnd.supervisor.display_name if rnd.supervisor else "—"
+        facts = [(_("Site"), site), (_("Window"), window),
+                 (_("Status"), str(STATUS_LABELS[schedule.round_status(rnd)])),
+                 (_("Started"), started), (_("Finished"), finished), (_("Supervisor"), who)]
+        for label, value in facts:
+            _line(pdf, f"{label}: {value}")
         _line(pdf, _("%(answered)d of %(total)d answered, %(failed)d failed", answered=progress.answered,
                      total=progress.total, failed=progress.failed))
         answers = rounds.answers_for(session, rnd, rnd.stops)
