@@ -71,6 +71,7 @@ bench: test-deps
 	$(BIN)/python bench/answer_bench.py
 	$(BIN)/python bench/photo_bench.py
 	$(BIN)/python bench/weight_bench.py
+	$(BIN)/python bench/dashboard_bench.py
 
 # Extract new strings into the catalogs (en is filled from the source; translate zh_Hans by hand).
 messages: $(VENV)/.run-deps
