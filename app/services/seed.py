@@ -259,8 +259,36 @@ def seed_history(session, site: Site, days: int = 30, now=None, seed: int = 7) -
                                            team_for_item, due_at, WorkOrder, WorkOrderEvent)
             rnd.finished_at = t + timedelta(minutes=rng.randint(3, 10))
             created += 1
+    if created:
+        _history_logs(session, site, today, now)
     session.commit()
     return created
+
+
+DEMO_LOGS = [
+    (1, "3栋电梯厅地面湿滑，已放警示牌并通知保洁。", "跟进保洁频次，下午复查。"),
+    (2, "地下车库B2东侧照明两处不亮，已派工程。", "已阅。注意车库消防通道。"),
+    (4, "会所泳池水质待检测，已联系供应商。", None),
+    (6, "样板房A缺鞋套，已补充。", "样板房每日检查物品清单。"),
+]
+
+
+def _history_logs(session, site: Site, today, now) -> None:
+    """A few duty logs with remarks and the manager's comments, as a real week would have."""
+    from datetime import timedelta
+
+    from app.models import DutyLog
+
+    sup = session.scalar(select(User).where(User.username == "supervisor"))
+    manager = session.scalar(select(User).where(User.username == "manager"))
+    for back, remarks, comment in DEMO_LOGS:
+        day = today - timedelta(days=back)
+        if session.scalar(select(DutyLog).where(DutyLog.site_id == site.id, DutyLog.date == day)):
+            continue
+        session.add(DutyLog(site_id=site.id, date=day, remarks=remarks, remarks_by_id=sup.id if sup else None,
+                            remarks_at=now - timedelta(days=back), comment=comment or "",
+                            comment_by_id=manager.id if comment and manager else None,
+                            read_at=now - timedelta(days=back - 1) if comment else None))
 
 
 def _history_order(session, rng, site, rnd, stop, item, answer, sup, at, now, crews, team_for_item, due_at,

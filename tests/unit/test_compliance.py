@@ -98,3 +98,7 @@ def test_demo_history_has_every_case_and_is_idempotent(session, demo, local):
     assert {o.status for o in orders} >= {"closed", "open"}
     assert any(o.reopen_count for o in orders) and any(o.is_overdue(now) for o in orders)
     assert session.scalar(select(func.count(Round.id)).where(Round.started_at.is_not(None))) == made
+    from app.models import DutyLog
+
+    logs = session.scalars(select(DutyLog)).all()
+    assert len(logs) == 4 and sum(1 for entry in logs if entry.read_at) == 3
