@@ -49,3 +49,21 @@ def uploaded_photos(files, site) -> list:
     images = normalise_all(blobs, max_bytes=cfg["MAX_PHOTO_BYTES"], max_pixels=cfg["MAX_PHOTO_PIXELS"],
                            long_edge=cfg["PHOTO_LONG_EDGE"], thumb_edge=cfg["THUMB_LONG_EDGE"])
     return store_photos(db.session, current_app.extensions["photo_store"], site, current_user, images)
+
+
+def photo_response(photo, size: str, max_age: int = 31536000):
+    """A stored photo (full or thumb) that has passed its access check: ETag, 304, private cache."""
+    key = photo.sha256 if size == "full" else photo.thumb_sha256
+    if request.if_none_match.contains(key):
+        resp = current_app.response_class(status=304)
+    else:
+        try:
+            data = current_app.extensions["photo_store"].get(key)
+        except KeyError:
+            abort(404)
+        resp = current_app.response_class(data, mimetype="image/jpeg")
+    resp.set_etag(key)
+    # Private: it passed an access check. Content-addressed bytes never change under the same key.
+    resp.headers["Cache-Control"] = f"private, max-age={max_age}" + (", immutable" if max_age > 86400 else "")
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp

@@ -1,13 +1,13 @@
 """Home (Today), the language switch and access-checked photos."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask import Blueprint, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.i18n import normalise_locale
 from app.models import Photo
-from app.web import load
+from app.web import load, photo_response
 
 bp = Blueprint("main", __name__)
 
@@ -44,18 +44,4 @@ def set_language():
 @login_required
 def photo(photo_id: int, size: str):
     """A photo, only for users who may see it; cached privately and validated by ETag."""
-    p: Photo = load(Photo, photo_id)
-    key = p.sha256 if size == "full" else p.thumb_sha256
-    if request.if_none_match.contains(key):
-        resp = current_app.response_class(status=304)
-    else:
-        try:
-            data = current_app.extensions["photo_store"].get(key)
-        except KeyError:
-            abort(404)
-        resp = current_app.response_class(data, mimetype="image/jpeg")
-    resp.set_etag(key)
-    # Private: the photo passed an access check; immutable: content-addressed bytes never change.
-    resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return photo_response(load(Photo, photo_id), size)

@@ -1,10 +1,10 @@
 """The owner's view of their unit's defects, reached by a private link."""
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort
 
 from app.extensions import db
 from app.models import Defect, Photo
 from app.services import handover as svc
-from app.web import render
+from app.web import photo_response, render
 
 bp = Blueprint("owner", __name__, url_prefix="/o")
 
@@ -39,17 +39,6 @@ def photo(token: str, photo_id: int, size: str):
     link = _link_or_invalid(token)
     if link is None or photo_id not in svc.unit_photo_ids(db.session, link.unit):
         abort(404)
-    p = db.session.get(Photo, photo_id)
-    key = p.sha256 if size == "full" else p.thumb_sha256
-    if request.if_none_match.contains(key):
-        resp = current_app.response_class(status=304)
-    else:
-        try:
-            data = current_app.extensions["photo_store"].get(key)
-        except KeyError:
-            abort(404)
-        resp = current_app.response_class(data, mimetype="image/jpeg")
-    resp.set_etag(key)
-    resp.headers["Cache-Control"] = "private, max-age=3600"
+    resp = photo_response(db.session.get(Photo, photo_id), size, max_age=3600)
     resp.headers["Referrer-Policy"] = "no-referrer"
     return resp
