@@ -720,6 +720,12 @@ def run_backend(backend: str, args, cleanup: list) -> dict:
         print(f"[{backend}] GET /manage/dashboard{label:<9}: median {statistics.median(p['ms']):8.1f} ms "
               f"(min {min(p['ms']):.1f}; of which build() median {statistics.median(p['build_ms']):.1f}), "
               f"statements {fmt_q(p['q'])}, status {dict(p['status'])}, {p['bytes']:,} B", flush=True)
+    res["export"] = time_export(client, one[0], args.days)
+    e = res["export"]
+    print(f"[{backend}] GET /manage/export/answers.csv, one site, {args.days} days: {e['rows']:,} rows, "
+          f"{e['bytes'] / 2**20:,.1f} MB in {e['s']:.1f} s (under tracemalloc); Python heap peak {e['peak_mb']:.1f} MB while "
+          f"streaming; RSS {e['rss_before_mb']:.0f} -> "
+          f"{e['rss_after_mb']:.0f} MB", flush=True)
     res["load_avg"] = (load_before, os.getloadavg()[0])
     print(f"[{backend}] 1-minute load average {load_before:.2f} -> {res['load_avg'][1]:.2f} during the "
           f"measurements, on {os.cpu_count()} CPUs (above the CPU count, timings are inflated)", flush=True)
@@ -732,6 +738,37 @@ def run_backend(backend: str, args, cleanup: list) -> dict:
         db.engine.dispose()
     res["n_sites"] = len(info["all_ids"])
     return res
+
+
+def time_export(client, site_id: int, days: int) -> dict:
+    """Stream the answers CSV of one site over the whole range; measure the heap it needs."""
+    import resource
+    import tracemalloc
+    from datetime import date, timedelta
+
+    def rss_mb() -> float:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    end = date.today()
+    start = end - timedelta(days=days)
+    rss_before = rss_mb()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    resp = client.get(f"/manage/export/answers.csv?site={site_id}&from={start}&to={end}", buffered=False)
+    rows = size = 0
+    for chunk in resp.response:
+        size += len(chunk)
+        rows += chunk.count(b"\n") if isinstance(chunk, bytes) else chunk.count("\n")
+    resp.close()
+    elapsed = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return dict(rows=rows - 1, bytes=size, s=elapsed, peak_mb=peak / 2**20, rss_before_mb=rss_before,
+                rss_after_mb=rss_mb())
 
 
 def summary(results: list[dict], args) -> None:

@@ -52,7 +52,10 @@ def team_settings(site_id: int):
                   severities=SEVERITIES, status_code=status)
 
 
-def _site_and_range():
+EXPORT_MAX_DAYS = 400  # exports stream, so a year (and a bit) is fine; compliance pages stay shorter
+
+
+def _site_and_range(max_days: int = compliance.MAX_DAYS):
     """The site and date range from the URL (default: the last 7 days of the first site)."""
     from datetime import date, timedelta
 
@@ -70,7 +73,7 @@ def _site_and_range():
         start, end = today - timedelta(days=6), today
     if end < start:
         start, end = end, start
-    start = max(start, end - timedelta(days=compliance.MAX_DAYS - 1))
+    start = max(start, end - timedelta(days=max_days - 1))
     return site, sites, start, end
 
 
@@ -112,7 +115,7 @@ def route_qr(route_id: int):
 def export(what: str):
     """Answers, rounds or work orders of a site and date range as CSV, streamed."""
     managers_only()
-    site, _sites, start, end = _site_and_range()
+    site, _sites, start, end = _site_and_range(EXPORT_MAX_DAYS)
     resp = current_app.response_class(stream_with_context(exports.rows(db.session, what, site, start, end)),
                                       mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="{what}-{site.code}-{start}-{end}.csv"'

@@ -69,3 +69,11 @@ def test_csv_exports_stream_rows(client, auth, demo, session):
     assert len(orders) == 2 and ",round,security," in orders[1]
     rounds_csv = client.get(f"/manage/export/rounds.csv?from={day}&to={day}").get_data(as_text=True).splitlines()
     assert len(rounds_csv) == 3  # header, morning, afternoon
+
+
+def test_exports_accept_a_year_but_compliance_pages_stay_short(client, auth, demo):
+    auth.login("manager")
+    resp = client.get("/manage/export/rounds.csv?from=2025-11-24&to=2026-11-23")
+    assert resp.headers["Content-Disposition"].endswith('rounds-demo-2025-11-24-2026-11-23.csv"')
+    page = client.get("/manage/compliance?from=2025-11-24&to=2026-11-23").get_data(as_text=True)
+    assert 'value="2026-08-24"' in page  # clamped to 92 days
