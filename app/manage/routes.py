@@ -392,6 +392,29 @@ def route_edit(route_id: int, cp_id: int, what: str):
     return redirect(url_for("manage.route", route_id=r.id))
 
 
+@bp.post("/routes/<int:route_id>/checkpoints/<int:cp_id>/templates")
+@login_required
+def checkpoint_templates(route_id: int, cp_id: int):
+    """Choose the checklists walked at a checkpoint."""
+    from app.models import Checkpoint, ChecklistTemplate
+    from app.services import routes_admin as svc
+
+    managers_only()
+    r = _route_or_404(route_id)
+    cp = db.session.get(Checkpoint, cp_id)
+    if cp is None or cp.route_id != r.id or not cp.active or not EmptyForm().validate_on_submit():
+        abort(404)
+    ids = [int(i) for i in request.form.getlist("template") if i.isdigit()]
+    chosen = db.session.scalars(db.select(ChecklistTemplate).where(ChecklistTemplate.id.in_(ids or [-1]))).all()
+    try:
+        svc.set_templates(db.session, cp, chosen)
+        flash(_("Saved."), "info")
+    except svc.RouteRefused as e:
+        db.session.rollback()
+        flash(str(e.message), "error")
+    return redirect(url_for("manage.route", route_id=r.id))
+
+
 @bp.post("/routes/<int:route_id>/schedules/<int:schedule_id>")
 @login_required
 def schedule_edit(route_id: int, schedule_id: int):

@@ -72,3 +72,11 @@ def save_schedule(session, schedule: Schedule, start: str, end: str, tolerance: 
     schedule.start_time, schedule.end_time, schedule.tolerance_minutes = t_start, t_end, tolerance
     schedule.weekdays, schedule.active = days or schedule.weekdays, active
     session.commit()
+
+
+def set_templates(session, cp: Checkpoint, templates: list[ChecklistTemplate]) -> None:
+    """The checklists walked at a checkpoint (rounds already started keep what they froze)."""
+    if not templates:
+        raise RouteRefused(_l("A checkpoint needs at least one checklist."))
+    cp.templates = list(templates)
+    session.commit()

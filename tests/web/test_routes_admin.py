@@ -45,3 +45,20 @@ def test_schedule_edit_validates(client, auth, demo, session):
 def test_route_admin_is_for_managers_of_the_site(client, auth, demo):
     auth.login("supervisor")
     assert client.get(f"/manage/routes/{demo.routes['morning'].id}").status_code == 404
+
+
+def test_checklists_at_a_checkpoint(client, auth, demo, session):
+    route = demo.routes["morning"]
+    cp = active_checkpoints(route)[1]  # central garden: greenery
+    washrooms = session.scalar(select(ChecklistTemplate).where(ChecklistTemplate.code == "patrol_washrooms"))
+    greenery = cp.templates[0]
+    auth.login("manager")
+    token = auth.token(f"/manage/routes/{route.id}")
+    url = f"/manage/routes/{route.id}/checkpoints/{cp.id}/templates"
+    resp = client.post(url, data={"csrf_token": token})
+    assert "needs at least one checklist" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    client.post(url, data={"csrf_token": token, "template": [str(greenery.id), str(washrooms.id)]})
+    session.refresh(cp)
+    assert {t.code for t in cp.templates} == {"patrol_greenery", "patrol_washrooms"}
+    rnd = started_morning(demo)
+    assert sum(1 for s in rnd.stops if s.checkpoint_id == cp.id) == 2
