@@ -67,3 +67,22 @@ def photo_response(photo, size: str, max_age: int = 31536000):
     resp.headers["Cache-Control"] = f"private, max-age={max_age}" + (", immutable" if max_age > 86400 else "")
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
+
+
+def pdf_response(make, filename: str):
+    """A PDF report in ?lang= (zh_Hans or en), else the page's language; a plain page if no CJK font."""
+    from flask_babel import get_locale
+    from flask_babel import gettext as _
+
+    from app.services import reports
+
+    lang = request.args.get("lang") if request.args.get("lang") in ("zh_Hans", "en") else str(get_locale())
+    try:
+        data = make(lang)
+    except reports.FontMissing:
+        return render("errors/error.html", "errors/_error.html", status_code=503, path=request.path,
+                      message=_("PDF reports need a Chinese font on the server (fonts-noto-cjk)."))
+    resp = current_app.response_class(data, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp

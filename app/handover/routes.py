@@ -13,7 +13,7 @@ from app.rounds.forms import EmptyForm
 from app.services import handover as svc
 from app.services.photos import PhotoRejected
 from app.services.policy import INSPECTORS
-from app.web import is_partial, load, render, uploaded_photos, user_sites
+from app.web import is_partial, load, pdf_response, render, uploaded_photos, user_sites
 
 bp = Blueprint("handover", __name__, url_prefix="/handover")
 
@@ -338,21 +338,12 @@ def signature(inspection_id: int, who: str):
 @bp.get("/inspections/<int:inspection_id>/report.pdf")
 def report(inspection_id: int):
     """The inspection as a PDF, in the page's language (or ?lang=zh_Hans / en)."""
-    from flask_babel import get_locale
-
     from app.services import reports
 
     insp = load(Inspection, inspection_id, "inspect")
-    lang = request.args.get("lang") if request.args.get("lang") in ("zh_Hans", "en") else str(get_locale())
-    try:
-        pdf = reports.inspection_pdf(insp, db.session, current_app.extensions["photo_store"], lang)
-    except reports.FontMissing:
-        return render("errors/error.html", "errors/_error.html", status_code=503, path=request.path,
-                      message=_("PDF reports need a Chinese font on the server (fonts-noto-cjk)."))
-    resp = current_app.response_class(pdf, mimetype="application/pdf")
-    resp.headers["Content-Disposition"] = f'inline; filename="inspection-{insp.unit.label}-{insp.id}.pdf"'
-    resp.headers["Cache-Control"] = "private, no-cache"
-    return resp
+    store = current_app.extensions["photo_store"]
+    return pdf_response(lambda lang: reports.inspection_pdf(insp, db.session, store, lang),
+                        f"inspection-{insp.unit.label}-{insp.id}.pdf")
 
 
 @bp.post("/units/<int:unit_id>/link")

@@ -345,6 +345,16 @@ def _route_or_404(route_id: int) -> Route:
     return route
 
 
+def _checkpoint_or_404(route: Route, cp_id: int):
+    """An active checkpoint of this route, else 404."""
+    from app.models import Checkpoint
+
+    cp = db.session.get(Checkpoint, cp_id)
+    if cp is None or cp.route_id != route.id or not cp.active:
+        abort(404)
+    return cp
+
+
 @bp.get("/routes/<int:route_id>")
 @login_required
 def route(route_id: int):
@@ -364,7 +374,7 @@ def route(route_id: int):
 @login_required
 def route_edit(route_id: int, cp_id: int, what: str):
     """Move a checkpoint, take it off the route, or add one."""
-    from app.models import Area, Checkpoint, ChecklistTemplate
+    from app.models import Area, ChecklistTemplate
     from app.services import routes_admin as svc
 
     managers_only()
@@ -379,9 +389,7 @@ def route_edit(route_id: int, cp_id: int, what: str):
                 abort(404)
             svc.add(db.session, r, area, tpl)
         else:
-            cp = db.session.get(Checkpoint, cp_id)
-            if cp is None or cp.route_id != r.id or not cp.active:
-                abort(404)
+            cp = _checkpoint_or_404(r, cp_id)
             if what == "remove":
                 svc.remove(db.session, r, cp)
             else:
@@ -396,14 +404,14 @@ def route_edit(route_id: int, cp_id: int, what: str):
 @login_required
 def checkpoint_templates(route_id: int, cp_id: int):
     """Choose the checklists walked at a checkpoint."""
-    from app.models import Checkpoint, ChecklistTemplate
+    from app.models import ChecklistTemplate
     from app.services import routes_admin as svc
 
     managers_only()
     r = _route_or_404(route_id)
-    cp = db.session.get(Checkpoint, cp_id)
-    if cp is None or cp.route_id != r.id or not cp.active or not EmptyForm().validate_on_submit():
-        abort(404)
+    cp = _checkpoint_or_404(r, cp_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     ids = [int(i) for i in request.form.getlist("template") if i.isdigit()]
     chosen = db.session.scalars(db.select(ChecklistTemplate).where(ChecklistTemplate.id.in_(ids or [-1]))).all()
     try:

@@ -10,7 +10,7 @@ from app.models import Site
 from app.rounds.forms import EmptyForm
 from app.rounds.routes import bp
 from app.services import dutylog, schedule
-from app.web import load, render, user_sites
+from app.web import load, pdf_response, render, user_sites
 
 LEADS = ("supervisor", "manager", "admin")
 
@@ -39,15 +39,20 @@ def log_index():
                   today=schedule.site_today(site), q_from=q_from, q_to=q_to)
 
 
+def _site_day(site_id: int, day: str) -> tuple[Site, date]:
+    """The site (if the user may see its logs) and the date of a log URL, else 404."""
+    site = load(Site, site_id, "view_log")
+    try:
+        return site, date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+
+
 @bp.get("/log/<int:site_id>/<day>")
 @login_required
 def log(site_id: int, day: str):
     """One day's log: compiled figures, the duty supervisor's remarks, the manager's comments."""
-    site = load(Site, site_id, "view_log")
-    try:
-        the_day = date.fromisoformat(day)
-    except ValueError:
-        abort(404)
+    site, the_day = _site_day(site_id, day)
     entry = dutylog.get_or_create(db.session, site, the_day)
     db.session.commit()
     return render("rounds/log.html", site=site, day=the_day, entry=entry, form=EmptyForm(),
@@ -60,13 +65,10 @@ def log(site_id: int, day: str):
 @login_required
 def log_remarks(site_id: int, day: str):
     """Save the supervisor's remarks, or (managers) the comments that close the log."""
-    site = load(Site, site_id, "view_log")
+    site, the_day = _site_day(site_id, day)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        entry = dutylog.get_or_create(db.session, site, date.fromisoformat(day))
-    except ValueError:
-        abort(404)
+    entry = dutylog.get_or_create(db.session, site, the_day)
     text = request.form.get("text", "")
     try:
         if request.path.endswith("/comment"):
@@ -139,23 +141,6 @@ def appearance_history(person_id: int):
                   total=sum(c.points for c in checks))
 
 
-def _pdf_response(make, filename: str):
-    from flask import current_app
-    from flask_babel import get_locale
-
-    from app.services import reports
-
-    lang = request.args.get("lang") if request.args.get("lang") in ("zh_Hans", "en") else str(get_locale())
-    try:
-        data = make(lang)
-    except reports.FontMissing:
-        return render("errors/error.html", "errors/_error.html", status_code=503, path=request.path,
-                      message=_("PDF reports need a Chinese font on the server (fonts-noto-cjk)."))
-    resp = current_app.response_class(data, mimetype="application/pdf")
-    resp.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return resp
-
-
 @bp.get("/rounds/<int:round_id>/report.pdf")
 @login_required
 def round_report(round_id: int):
@@ -168,7 +153,7 @@ def round_report(round_id: int):
     rnd = load(Round, round_id, "view")
     if rnd.started_at is None:
         abort(404)
-    return _pdf_response(lambda lang: reports.round_pdf(rnd, db.session, current_app.extensions["photo_store"], lang),
+    return pdf_response(lambda lang: reports.round_pdf(rnd, db.session, current_app.extensions["photo_store"], lang),
                          f"round-{rnd.date.isoformat()}-{rnd.slot}.pdf")
 
 
@@ -178,10 +163,6 @@ def log_report(site_id: int, day: str):
     """The day's duty log as a PDF (zh or en)."""
     from app.services import reports
 
-    site = load(Site, site_id, "view_log")
-    try:
-        the_day = date.fromisoformat(day)
-    except ValueError:
-        abort(404)
-    return _pdf_response(lambda lang: reports.duty_log_pdf(site, the_day, db.session, lang),
+    site, the_day = _site_day(site_id, day)
+    return pdf_response(lambda lang: reports.duty_log_pdf(site, the_day, db.session, lang),
                          f"duty-log-{site.code}-{the_day.isoformat()}.pdf")
