@@ -72,7 +72,9 @@ def update():
     """Extract strings, merge them into zh_Hans and en, and fill en with the English source."""
     pot = TRANSLATIONS / "messages.pot"
     pybabel = [sys.executable, "-m", "babel.messages.frontend"]
-    subprocess.run(pybabel + ["extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-o", str(pot),
+    # pgettext is a default keyword; its lazy form (and our alias _lp) carry a context too.
+    keywords = ["-k", "_l", "-k", "lazy_pgettext:1c,2", "-k", "_lp:1c,2"]
+    subprocess.run(pybabel + ["extract", "-F", str(ROOT / "babel.cfg"), *keywords, "-o", str(pot),
                               str(ROOT / "app"), str(ROOT / "templates")], check=True)
     subprocess.run(pybabel + ["update", "-i", str(pot), "-d", str(TRANSLATIONS)], check=True)
     fill_english()

@@ -3,6 +3,7 @@ from datetime import datetime
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -30,7 +31,7 @@ EVENT_LABELS = {
 }
 ESCALATION_LABELS = {"overdue": _l("overdue"), "unverified": _l("not verified for a day")}
 NOTIFICATION_LABELS = {"overdue": _l("Overdue"), "unverified": _l("Resolved, not verified for a day")}
-CALLBACK_LABELS = {"due": _l("Due"), "satisfied": _l("Satisfied"), "unsatisfied": _l("Not satisfied")}
+CALLBACK_LABELS = {"due": _lp("callback", "Due"), "satisfied": _l("Satisfied"), "unsatisfied": _l("Not satisfied")}
 
 
 def local_time(value: datetime | None, tz, fmt: str = "%H:%M") -> str:

@@ -5,6 +5,7 @@ from wtforms import IntegerField, SelectChoice, SelectField, URLField
 from wtforms.validators import URL, InputRequired, NumberRange, Optional
 
 from app.models.checklist import SEVERITIES
+from app.template_helpers import SEVERITY_LABELS
 
 MAX_SLA_HOURS = 24 * 90
 
@@ -21,7 +22,7 @@ def team_settings_form(site, teams, sla: dict, formdata=None):
     for team in teams:
         for severity in SEVERITIES:
             setattr(TeamSettingsForm, f"t{team.id}_{severity}", IntegerField(
-                _l("%(team)s, %(severity)s (hours)", team=team.t(), severity=severity),
+                _l("%(team)s, %(severity)s (hours)", team=team.t(), severity=SEVERITY_LABELS[severity]),
                 validators=[InputRequired(), NumberRange(min=1, max=MAX_SLA_HOURS)],
                 default=sla.get((team.id, severity)), render_kw={"inputmode": "numeric", "min": 1}))
         setattr(TeamSettingsForm, f"t{team.id}_webhook", URLField(

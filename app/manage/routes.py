@@ -240,7 +240,7 @@ def template(template_id: int):
     managers_only()
     tpl = db.session.get(ChecklistTemplate, template_id) or abort(404)
     return render("manage/template.html", tpl=tpl, used=svc.is_used(db.session, tpl.current_version),
-                  form=EmptyForm())
+                  teams=svc.item_teams(db.session, [s.id for s in user_sites()]), form=EmptyForm())
 
 
 @bp.route("/templates/<int:template_id>/items/new", methods=["GET", "POST"])
@@ -273,6 +273,7 @@ def template_item(template_id: int, code: str | None = None):
             db.session.rollback()
             error = str(e.message)
     return render("manage/template_item.html", tpl=tpl, item=item, error=error, form=EmptyForm(),
+                  categories=svc.categories_for(tpl), teams=svc.item_teams(db.session, [s.id for s in user_sites()]),
                   values=request.form if request.method == "POST" else None,
                   status_code=422 if error else 200)
 

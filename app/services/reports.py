@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from fpdf import FPDF
 
 from app.models import Inspection
@@ -254,7 +255,7 @@ def duty_log_pdf(site, day, session, locale: str) -> bytes:
         pdf.alias_nb_pages()
         pdf.add_page()
         _heading(pdf, f"{title} · {site.name_en if locale == 'en' else site.name_zh}", 16)
-        _heading(pdf, _("Rounds"), 13)
+        _heading(pdf, pgettext("patrol walks", "Rounds"), 13)
         for row in data["rounds"]:
             who = row.supervisor.display_name if row.supervisor else "—"
             _line(pdf, f"{SLOT_LABELS[row.round.slot]} · {STATUS_LABELS[row.status]} · {who} · "

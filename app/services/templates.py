@@ -4,10 +4,39 @@ import re
 import yaml
 from sqlalchemy import exists, select
 
-from app.models import ChecklistItem, ChecklistTemplate, Inspection, RoundStop, TemplateVersion
+from app.models import ChecklistItem, ChecklistTemplate, Inspection, RoundStop, Team, TemplateVersion
 from app.models.checklist import SEVERITIES
 
 ITEM_FIELDS = ("text_zh", "text_en", "category", "team_code", "severity", "photo_required_on_fail", "points")
+
+# The categories a checklist offers depend on its kind: a unit's handover inspection checks water and
+# power, walls and fixtures; everything walked on a round (patrols, briefings, appearance) checks the
+# estate and its staff. Each code has a label in app.template_helpers.CATEGORY_LABELS.
+HANDOVER_KINDS = ("unit_inspection",)
+HANDOVER_CATEGORIES = ("tests", "electrical", "plumbing", "gas", "doors_windows", "walls_ceilings", "floors",
+                       "fixtures", "labels", "design", "cleanliness", "safety", "records")
+ROUND_CATEGORIES = ("cleanliness", "hygiene", "greenery", "facilities", "safety", "fire_safety",
+                    "security_equipment", "parking", "signage", "rules", "supplies", "inventory", "staff_conduct",
+                    "appearance", "communication", "service", "follow_up", "records", "briefing", "escalation",
+                    "conduct", "grooming", "uniform")
+
+
+def categories_for(tpl: ChecklistTemplate) -> tuple[str, ...]:
+    """The categories an item of this template may have, in the order the item form offers them."""
+    return HANDOVER_CATEGORIES if tpl.kind in HANDOVER_KINDS else ROUND_CATEGORIES
+
+
+def item_teams(session, site_ids: list[int]) -> dict[str, Team]:
+    """Team code → a team of the manager's sites bearing it (its name is what the page shows).
+
+    Templates are shared by every site while teams belong to a site; items name a team by code.
+    Contractors rectify handover defects by routing, not by a checklist item, so they are left out.
+    """
+    teams = {}
+    for team in session.scalars(select(Team).where(Team.site_id.in_(site_ids), Team.is_contractor.is_(False))
+                                .order_by(Team.site_id, Team.id)):
+        teams.setdefault(team.code, team)
+    return teams
 
 
 class TemplateRefused(Exception):
@@ -36,20 +65,25 @@ def editable_version(session, tpl: ChecklistTemplate) -> TemplateVersion:
     return new
 
 
-def _validate(fields: dict) -> None:
+def _validate(session, tpl: ChecklistTemplate, code: str | None, fields: dict) -> None:
     from flask_babel import lazy_gettext as _l
 
     if not fields.get("text_zh", "").strip() or not fields.get("text_en", "").strip():
         raise TemplateRefused(_l("Both the Chinese and the English text are needed."))
     if fields.get("severity") not in SEVERITIES:
         raise TemplateRefused(_l("Choose a severity."))
-    if not fields.get("team_code"):
+    if not fields.get("team_code") or not session.scalar(select(exists().where(Team.code == fields["team_code"]))):
         raise TemplateRefused(_l("Choose a team."))
+    if "category" in fields:
+        current = next((i.category for i in tpl.current_version.items if i.code == code), None) if code else None
+        # An item imported with an older category keeps it; a new choice must fit the checklist's kind.
+        if fields["category"] not in categories_for(tpl) and fields["category"] != current:
+            raise TemplateRefused(_l("Choose a category of this kind of checklist."))
 
 
 def save_item(session, tpl: ChecklistTemplate, code: str | None, fields: dict) -> ChecklistItem:
     """Change one item (or add one when `code` is None); rounds already walked keep their version."""
-    _validate(fields)
+    _validate(session, tpl, code, fields)
     version = editable_version(session, tpl)
     if code is None:
         base = "".join(ch if ch.isalnum() else "_" for ch in fields["text_en"].lower())[:40].strip("_") or "item"

@@ -8,16 +8,19 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = [("**.py", "python"), ("**.html", "jinja2")]
-KEYWORDS = {"_": None, "_l": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+KEYWORDS = {"_": None, "_l": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
+            # One English word with two meanings gets two messages, told apart by a context.
+            "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2), "_lp": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"%\((\w+)\)")
 
 
-def source_messages() -> set[str]:
+def source_messages() -> set[tuple[str | None, str]]:
+    """(context, id) of every message in the source: one id may stand for two meanings."""
     found = set()
     for folder in ("app", "templates"):
-        for _file, _line, msg, _comments, _ctx in extract_from_dir(
+        for _file, _line, msg, _comments, ctx in extract_from_dir(
                 str(ROOT / folder), METHODS, keywords={**KEYWORDS}):
-            found.add(msg[0] if isinstance(msg, tuple) else msg)
+            found.add((ctx, msg[0] if isinstance(msg, tuple) else msg))
     return found
 
 
@@ -28,7 +31,7 @@ def test_catalog_is_complete(locale):
     translated = {}
     for m in catalog:
         if m.id and not m.fuzzy:
-            key = m.id[0] if isinstance(m.id, tuple) else m.id
+            key = (m.context, m.id[0] if isinstance(m.id, tuple) else m.id)
             text = m.string[0] if isinstance(m.string, tuple) else m.string
             if text:
                 translated[key] = text
@@ -37,7 +40,17 @@ def test_catalog_is_complete(locale):
     missing = sorted(source - set(translated))
     assert not missing, f"untranslated in {locale} (run `flask translate update`): {missing}"
     for key, text in translated.items():
-        assert set(PLACEHOLDER.findall(key)) == set(PLACEHOLDER.findall(text)), (locale, key)
+        assert set(PLACEHOLDER.findall(key[1])) == set(PLACEHOLDER.findall(text)), (locale, key)
+
+
+def test_one_word_two_meanings_two_messages():
+    """The app's name and the patrol walks are both "Rounds" in English, never in Chinese."""
+    with (ROOT / "app" / "translations" / "zh_Hans" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f, locale="zh_Hans")
+    assert ("patrol walks", "Rounds") in source_messages()
+    brand, walks = catalog.get("Rounds", context="app name"), catalog.get("Rounds", context="patrol walks")
+    assert brand.string == "巡查通" and walks.string and walks.string != brand.string
+    assert catalog.get("Due", context="callback").string != catalog.get("Due").string
 
 
 def test_no_gettext_inside_f_strings():
