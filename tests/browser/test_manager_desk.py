@@ -93,7 +93,7 @@ def test_new_checklist_item_reaches_the_next_round(demo, phone_factory, shot):
     ready(manager)
     new = manager.locator("ol.orders li", has=manager.get_by_role("link", name=NEW_ITEM_EN))
     expect(new).to_be_visible()
-    expect(new.locator(".meta")).to_contain_text("greenery")
+    expect(new.locator(".meta")).to_contain_text("Greenery")  # the team's name, not its code
     shot(manager, "item-in-template")
 
     sup = phone_factory()
