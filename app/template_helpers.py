@@ -13,7 +13,7 @@ from app.models.types import utcnow
 
 STATUS_LABELS = {
     "upcoming": _l("Upcoming"), "due": _l("Due now"), "in_progress": _l("In progress"),
-    "done": _l("Done"), "late": _l("Late"), "missed": _l("Missed"),
+    "done": _l("Done"), "early": _l("Outside the window (early)"), "late": _l("Late"), "missed": _l("Missed"),
 }
 SLOT_LABELS = {"morning": _l("Morning round"), "afternoon": _l("Afternoon round")}
 RESULT_LABELS = {"pass": _l("Pass"), "fail": _l("Fail"), "na": _l("N/A")}

@@ -11,6 +11,8 @@ from app.rounds.forms import AnswerForm, EmptyForm
 from app.services import rounds as svc
 from app.services import schedule
 from app.services.photos import PhotoRejected
+from app.services.policy import can
+from app.template_helpers import local_time
 from app.web import is_partial, load, render, uploaded_photos, user_sites
 
 bp = Blueprint("rounds", __name__)
@@ -236,17 +238,31 @@ def finish(round_id: int):
     return redirect(url_for("rounds.show", round_id=rnd.id))
 
 
+SCAN_REFUSAL_STATUS = {"unknown": 404, "other_site": 403, "role": 403}
+
+
 @bp.get("/scan/<token>")
 @login_required
 def scan(token: str):
-    """A checkpoint's printed QR code, scanned with the phone's camera: check in and open it."""
+    """A checkpoint's printed QR code, scanned with the phone's camera: check in (once) and open it.
+
+    A GET that changes state, because a camera opens links: it is idempotent (the first check-in
+    of the round at that checkpoint stands) and safe to open twice.
+    """
     from app.services import compliance
 
     try:
-        rnd, cp = compliance.scan(db.session, current_user, token)
+        got = compliance.scan(db.session, current_user, token)
     except compliance.ScanRefused as e:
-        return render("errors/error.html", "errors/_error.html", status_code=409, message=e.message,
-                      path=request.path)
+        db.session.rollback()
+        return render("rounds/scan_refused.html", status_code=SCAN_REFUSAL_STATUS.get(e.reason, 409),
+                      refusal=e, walks_rounds=any(can(current_user, "walk_rounds", s) for s in user_sites()))
+    db.session.commit()
+    rnd, cp = got.round, got.checkpoint
+    at = local_time(got.check_in.at, rnd.site.tz)
+    if got.first:
+        flash(_("Checked in here at %(time)s.", time=at), "info")
+    else:
+        flash(_("Already checked in here at %(time)s; nothing new was recorded.", time=at), "info")
     numbers = {g[0].checkpoint_id: n for n, g in enumerate(svc.stops_by_checkpoint(rnd), start=1)}
-    flash(_("Checked in at %(name)s.", name=cp.t()), "info")
-    return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=numbers.get(cp.id, 1)))
+    return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=numbers[cp.id]))

@@ -6,10 +6,11 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.models import Answer, CheckIn, Checkpoint, ChecklistItem, Round, RoundStop, Site, User
 from app.models.types import utcnow
-from app.services import schedule
+from app.services import policy, schedule
 
 MAX_DAYS = 92
 # A checkpoint whose answers all came within this many seconds per item was not really walked.
@@ -25,6 +26,7 @@ class CheckpointTiming:
     first: datetime | None
     last: datetime | None
     check_in: datetime | None
+    scanned_by: User | None = None
 
     @property
     def fast(self) -> bool:
@@ -80,16 +82,16 @@ def round_rows(session, site: Site, start: date, end: date, now: datetime | None
         select(Answer.round_id, Answer.stop_id, func.count(Answer.result), func.min(Answer.answered_at),
                func.max(Answer.answered_at)).where(Answer.round_id.in_(ids), Answer.result.is_not(None))
         .group_by(Answer.round_id, Answer.stop_id)).all()}
-    checkins = {(c.round_id, c.checkpoint_id): c.at for c in session.scalars(
-        select(CheckIn).where(CheckIn.round_id.in_(ids)))}
+    checkins = {(c.round_id, c.checkpoint_id): (c.at, who) for c, who in session.execute(
+        select(CheckIn, User).join(User, CheckIn.user_id == User.id).where(CheckIn.round_id.in_(ids)))}
     by_round: dict[int, dict[int, CheckpointTiming]] = defaultdict(dict)
     for stop in stops:
         n, first, last = answers.get((stop.round_id, stop.id), (0, None, None))
         cps = by_round[stop.round_id]
         t = cps.get(stop.checkpoint_id)
         if t is None:
-            t = cps[stop.checkpoint_id] = CheckpointTiming(stop.checkpoint, 0, 0, None, None,
-                                                           checkins.get((stop.round_id, stop.checkpoint_id)))
+            at, who = checkins.get((stop.round_id, stop.checkpoint_id), (None, None))
+            t = cps[stop.checkpoint_id] = CheckpointTiming(stop.checkpoint, 0, 0, None, None, at, who)
         t.items += items.get(stop.id, 0)
         t.answered += n
         t.first = min(x for x in (t.first, first) if x) if (t.first or first) else None
@@ -107,12 +109,13 @@ def round_rows(session, site: Site, start: date, end: date, now: datetime | None
 @dataclass
 class Rate:
     on_time: int = 0
+    early: int = 0
     late: int = 0
     missed: int = 0
 
     @property
     def counted(self) -> int:
-        return self.on_time + self.late + self.missed
+        return self.on_time + self.early + self.late + self.missed
 
     @property
     def percent(self) -> int | None:
@@ -120,10 +123,11 @@ class Rate:
 
 
 def rates(rows: list[RoundRow]) -> dict[str, dict]:
-    """On-time rate per slot and per supervisor (rounds still open or to come are not counted)."""
+    """On-time rate per slot and per supervisor: a round walked outside its window, early or late, or
+    missed counts against it; rounds still open or to come are not counted."""
     out = {"slot": defaultdict(Rate), "supervisor": defaultdict(Rate), "site": Rate()}
     for row in rows:
-        key = {"done": "on_time", "late": "late", "missed": "missed"}.get(row.status)
+        key = {"done": "on_time", "early": "early", "late": "late", "missed": "missed"}.get(row.status)
         if key is None:
             continue
         for rate in (out["slot"][row.round.slot], out["site"],
@@ -133,27 +137,67 @@ def rates(rows: list[RoundRow]) -> dict[str, dict]:
 
 
 class ScanRefused(Exception):
-    def __init__(self, message):
+    """A scan that records nothing; `reason` is a code for the view, `message` is shown to the user."""
+
+    def __init__(self, reason: str, message, checkpoint: Checkpoint | None = None):
         super().__init__(str(message))
+        self.reason = reason
         self.message = message
+        self.checkpoint = checkpoint
 
 
-def scan(session, user: User, token: str, now: datetime | None = None) -> tuple[Round, Checkpoint]:
-    """A checkpoint's QR code scanned: check in on the user's round in progress on that route."""
+@dataclass(frozen=True)
+class Scan:
+    """A scan that checked in: the scanner's own round, the checkpoint, and the (first) check-in."""
+
+    round: Round
+    checkpoint: Checkpoint
+    check_in: CheckIn
+    first: bool  # False: this checkpoint was already checked in on this round; nothing changed
+
+
+def scan(session, user: User, token: str, now: datetime | None = None) -> Scan:
+    """A checkpoint's QR code scanned: check in on the scanner's own round in progress on that route.
+
+    Only the walker who started the round checks in on it (the policy's `check_in`); anyone else's
+    scan records nothing and says why. One check-in per round and checkpoint: scanning again, or two
+    requests at once, keeps the first. Flushes; the request commits.
+    """
     now = now or utcnow()
     cp = session.scalar(select(Checkpoint).where(Checkpoint.qr_token == token)) if token else None
     if cp is None:
-        raise ScanRefused(_l("This QR code is not one of ours, or it was replaced. Nothing was recorded."))
+        raise ScanRefused("unknown", _l("This QR code is not one of ours, or it was replaced."))
     site = cp.route.site
-    if user.role != "admin" and site.id not in user.site_ids:
-        raise ScanRefused(_l("This checkpoint belongs to another estate. Nothing was recorded."))
-    rnd = session.scalar(select(Round).where(
+    if not policy.sees_site(user, site.id):
+        raise ScanRefused("other_site", _l("This checkpoint belongs to another estate."))
+    if not policy.can(user, "walk_rounds", site):
+        raise ScanRefused("role", _l("Your role does not walk rounds: only the supervisor walking a round "
+                                     "checks in at its checkpoints."), cp)
+    open_rounds = session.scalars(select(Round).where(
         Round.route_id == cp.route_id, Round.date == schedule.site_today(site, now),
-        Round.started_at.is_not(None), Round.finished_at.is_(None)).order_by(Round.started_at.desc()))
+        Round.started_at.is_not(None), Round.finished_at.is_(None)).order_by(Round.started_at)).all()
+    rnd = next((r for r in open_rounds if policy.can(user, "check_in", r)), None)
     if rnd is None:
-        raise ScanRefused(_l("You have no round in progress on this route. Start the round first; "
-                             "nothing was recorded."))
-    if session.scalar(select(CheckIn).where(CheckIn.round_id == rnd.id, CheckIn.checkpoint_id == cp.id)) is None:
-        session.add(CheckIn(round_id=rnd.id, checkpoint_id=cp.id, user_id=user.id, at=now))
-        session.commit()
-    return rnd, cp
+        other = next((r for r in open_rounds if r.supervisor is not None), None)
+        if other is not None:
+            raise ScanRefused("not_yours", _l(
+                "You have no round in progress here. The round in progress on this route is "
+                "%(name)s's; only they can check in on it.", name=other.supervisor.display_name), cp)
+        raise ScanRefused("no_round", _l("You have no round in progress here. Start your round on "
+                                         "Today, then scan again."), cp)
+    if not any(stop.checkpoint_id == cp.id for stop in rnd.stops):
+        raise ScanRefused("not_on_round", _l("This checkpoint is not on your round (it was taken off "
+                                             "the route after the round started)."), cp)
+    existing = session.scalar(select(CheckIn).where(CheckIn.round_id == rnd.id, CheckIn.checkpoint_id == cp.id))
+    if existing is not None:
+        return Scan(rnd, cp, existing, first=False)
+    check_in = CheckIn(round_id=rnd.id, checkpoint_id=cp.id, user_id=user.id, at=now)
+    try:
+        # Savepoint: the camera app and the browser may both open the link at once.
+        with session.begin_nested():
+            session.add(check_in)
+    except IntegrityError:
+        existing = session.scalar(select(CheckIn).where(CheckIn.round_id == rnd.id,
+                                                        CheckIn.checkpoint_id == cp.id))
+        return Scan(rnd, cp, existing, first=False)
+    return Scan(rnd, cp, check_in, first=True)

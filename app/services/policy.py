@@ -24,6 +24,8 @@ def can(user: User, action: str, obj, session=None) -> bool:
         return sees_site(user, obj.site_id) and user.role in INSPECTORS
     if isinstance(obj, Site) and action == "view_log":
         return sees_site(user, obj.id) and user.role in WALKERS
+    if isinstance(obj, Site) and action == "walk_rounds":
+        return sees_site(user, obj.id) and user.role in WALKERS
     if isinstance(obj, Site) and action == "manage":
         return sees_site(user, obj.id) and user.role in ("manager", "admin")
     if isinstance(obj, Round):
@@ -31,6 +33,10 @@ def can(user: User, action: str, obj, session=None) -> bool:
             return sees_site(user, obj.site_id) and user.role in WALKERS
         if action == "walk":
             return sees_site(user, obj.site_id) and user.role in WALKERS
+        if action == "check_in":
+            # Proof of presence is personal: only the walker who started the round, while it is open.
+            return (sees_site(user, obj.site_id) and user.role in WALKERS and obj.supervisor_id == user.id
+                    and obj.started_at is not None and obj.finished_at is None)
     if isinstance(obj, WorkOrder) and action == "view":
         if not sees_site(user, obj.site_id):
             return False

@@ -57,11 +57,14 @@ def timing(rnd: Round) -> Timing:
 
 
 def round_status(rnd: Round, now: datetime | None = None) -> str:
-    """upcoming, due, in_progress, done, late or missed — see the README's status table."""
+    """upcoming, due, in_progress, done, early, late or missed — see the README's status table."""
     now = now or utcnow()
     tol = timedelta(minutes=rnd.tolerance_minutes)
     if rnd.finished_at is not None:
-        return "done" if timing(rnd).on_time else "late"
+        if timing(rnd).on_time:
+            return "done"
+        # Outside the window: late if it ran past the window's end, else it was walked before it opened.
+        return "late" if rnd.finished_at > rnd.window_end + tol else "early"
     if rnd.started_at is not None:
         return "in_progress"
     if now < rnd.window_start - tol:

@@ -24,7 +24,7 @@ PHONE = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=T
              device_scale_factor=2)
 MIN_TAP = 44  # px: WCAG 2.5.5 / Apple HIG; the app's own --tap is 48
 DEMO_PASSWORD = "rounds-demo"
-STATUS_LABELS_EN = {"Upcoming", "Due now", "In progress", "Done", "Late", "Missed"}
+STATUS_LABELS_EN = {"Upcoming", "Due now", "In progress", "Done", "Outside the window (early)", "Late", "Missed"}
 
 
 def pytest_configure(config):

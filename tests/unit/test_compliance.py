@@ -74,9 +74,11 @@ def test_scan_checks_in_once_and_refuses_without_a_round(session, demo, local):
         rnd = next(r for r in schedule.rounds_for_day(session, demo.site, now.astimezone(demo.site.tz).date())
                    if r.slot == "morning")
         rounds.start_round(session, rnd, sup)
-        got, got_cp = compliance.scan(session, sup, cp.qr_token)
-        compliance.scan(session, sup, cp.qr_token)  # a second scan changes nothing
-    assert (got.id, got_cp.id) == (rnd.id, cp.id)
+        got = compliance.scan(session, sup, cp.qr_token)
+    with time_machine.travel(now + timedelta(minutes=7), tick=False):
+        again = compliance.scan(session, sup, cp.qr_token)  # a second scan changes nothing
+    assert (got.round.id, got.checkpoint.id, got.first) == (rnd.id, cp.id, True)
+    assert not again.first and again.check_in.id == got.check_in.id and again.check_in.at == now
     assert session.scalar(select(func.count(CheckIn.id))) == 1
     with pytest.raises(compliance.ScanRefused):
         compliance.scan(session, sup, "not-a-token")
@@ -102,3 +104,43 @@ def test_demo_history_has_every_case_and_is_idempotent(session, demo, local):
 
     logs = session.scalars(select(DutyLog)).all()
     assert len(logs) == 4 and sum(1 for entry in logs if entry.read_at) == 3
+
+
+def test_scan_checks_in_only_on_the_scanners_own_round(session, demo, local):
+    """Another supervisor, crew, a contractor or an engineer scanning records nothing and is told why."""
+    from app.services.policy import can
+
+    cp = session.scalar(select(Checkpoint).where(Checkpoint.route_id == demo.routes["morning"].id)
+                        .order_by(Checkpoint.position).offset(2))
+    now = local(demo.site, 2026, 11, 23, 9, 40)
+    with time_machine.travel(now, tick=False):
+        rnd = next(r for r in schedule.rounds_for_day(session, demo.site, date(2026, 11, 23))
+                   if r.slot == "morning")
+        rounds.start_round(session, rnd, demo.users["supervisor"])
+        expected = {"supervisor2": "not_yours", "manager": "not_yours", "crew.cleaning": "role",
+                    "contractor": "role", "engineer": "role"}
+        for username, reason in expected.items():
+            with pytest.raises(compliance.ScanRefused) as refused:
+                compliance.scan(session, demo.users[username], cp.qr_token)
+            assert refused.value.reason == reason, username
+            assert not can(demo.users[username], "check_in", rnd)
+        assert session.scalar(select(func.count(CheckIn.id))) == 0
+        got = compliance.scan(session, demo.users["supervisor"], cp.qr_token)
+    assert can(demo.users["supervisor"], "check_in", rnd) and got.round.id == rnd.id
+    assert session.scalar(select(CheckIn.user_id)) == demo.users["supervisor"].id
+    rows = compliance.round_rows(session, demo.site, rnd.date, rnd.date, now=now)
+    timing = next(c for r in rows if r.round.id == rnd.id for c in r.checkpoints if c.checkpoint.id == cp.id)
+    assert timing.check_in == now and timing.scanned_by.username == "supervisor"
+
+
+def test_a_round_walked_before_its_window_is_early_and_not_on_time(session, demo, local):
+    """Done at 06:00 for a 09:30 window: status 'early' (not 'late'), and it counts against the rate."""
+    day = WEEK[0]
+    early = walk(session, demo, local, day, "morning", (5, 35), (6, 5))
+    on_time = walk(session, demo, local, day, "afternoon", (15, 5), (16, 40))
+    rows = compliance.round_rows(session, demo.site, day, day, now=local(demo.site, 2026, 11, 17, 8, 0))
+    status = {r.round.id: r.status for r in rows}
+    assert status == {early.id: "early", on_time.id: "done"}
+    assert schedule.timing(early).start_offset < 0 and schedule.timing(early).finish_offset < 0
+    site = compliance.rates(rows)["site"]
+    assert (site.on_time, site.early, site.late, site.counted, site.percent) == (1, 1, 0, 2, 50)

@@ -61,10 +61,12 @@ def test_missed_once_the_sites_day_has_ended(session, site, local):
 
 @pytest.mark.parametrize("start,finish,expected", [
     ((9, 15), (10, 40), "done"),     # started exactly at the early edge
-    ((9, 14), (10, 40), "late"),     # one minute too early
+    ((9, 14), (10, 40), "early"),    # one minute too early
+    ((5, 35), (6, 5), "early"),      # walked hours before the window: early, never "late"
     ((10, 0), (11, 15), "done"),     # finished exactly at the late edge
     ((10, 0), (11, 16), "late"),     # one minute too late
     ((11, 16), (11, 50), "late"),    # started after the window
+    ((9, 0), (11, 30), "late"),      # started early but ran past the window: late
 ])
 def test_finished_round_done_or_late(session, site, local, start, finish, expected):
     rnd = morning(session, site, date(2026, 11, 23))

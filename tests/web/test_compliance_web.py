@@ -1,5 +1,8 @@
 """Compliance pages, QR sheets, check-in by scanning and CSV exports over HTTP."""
-from sqlalchemy import select
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select
 
 from app.models import CheckIn, Checkpoint
 from tests.web.helpers import item_url, other_site, started_morning
@@ -23,12 +26,20 @@ def test_scan_opens_the_checkpoint_and_shows_on_compliance(client, auth, demo, s
                         .order_by(Checkpoint.position).offset(3))
     resp = client.get(f"/scan/{cp.qr_token}")
     assert resp.headers["Location"] == f"/rounds/{rnd.id}/checkpoints/4"
-    assert "Checked in at Underground garage." in client.get(resp.headers["Location"]).get_data(as_text=True)
+    at = session.scalar(select(CheckIn.at)).astimezone(demo.site.tz).strftime("%H:%M")
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "<h1>Underground garage</h1>" in page and f"Checked in here at {at}." in page
     assert session.scalar(select(CheckIn.checkpoint_id)) == cp.id
+    # Opened twice (the camera app, then the browser): the first time stands, nothing is added.
+    again = client.get(f"/scan/{cp.qr_token}")
+    assert again.headers["Location"] == f"/rounds/{rnd.id}/checkpoints/4"
+    assert f"Already checked in here at {at}" in client.get(again.headers["Location"]).get_data(as_text=True)
+    assert session.scalar(select(func.count(CheckIn.id))) == 1
     client.post("/logout", data={"csrf_token": auth.token()})
     auth.login("manager")
     html = client.get(f"/manage/compliance/rounds/{rnd.id}").get_data(as_text=True)
     assert html.count("No scan") == 9  # ten checkpoints, one scanned
+    assert html.count("王助理 Wang") == 2  # the round's supervisor, and who scanned
 
 
 def test_scan_without_a_round_or_from_another_site_records_nothing(client, auth, demo, session):
@@ -41,8 +52,66 @@ def test_scan_without_a_round_or_from_another_site_records_nothing(client, auth,
     other_site()
     auth.login("sup.other")
     resp = client.get(f"/scan/{cp.qr_token}")
-    assert resp.status_code == 409 and "another estate" in resp.get_data(as_text=True)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 403 and "another estate" in html and "Nothing was recorded." in html
+    assert cp.name_en not in html  # nothing about another estate's checkpoint leaks
+    assert client.get("/scan/not-a-code").status_code == 404
     assert session.scalar(select(CheckIn.id)) is None
+
+
+def login_as(client, auth, username, lang="en"):
+    """Log out whoever is in, log `username` in, and read pages in `lang`."""
+    client.post("/logout", data={"csrf_token": auth.token("/account/password")})  # a page every role has
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = lang
+    auth.login(username)
+
+
+def test_scan_by_anyone_but_the_rounds_supervisor_records_nothing_and_says_why(client, auth, demo, session):
+    """A second supervisor, crew, a contractor and an engineer are refused in their language."""
+    rnd = started_morning(demo)
+    cp = session.scalar(select(Checkpoint).where(Checkpoint.route_id == rnd.route_id)
+                        .order_by(Checkpoint.position).offset(3))
+    auth.login("supervisor2")
+    resp = client.get(f"/scan/{cp.qr_token}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "Not checked in" in html and "Nothing was recorded." in html
+    assert "You have no round in progress here" in html and "王助理 Wang" in html
+    login_as(client, auth, "supervisor2", "zh-CN")
+    html = client.get(f"/scan/{cp.qr_token}").get_data(as_text=True)
+    assert "未签到" in html and "您在这里没有进行中的巡查" in html and "未做任何记录" in html
+    for username in ("crew.cleaning", "contractor", "engineer"):
+        login_as(client, auth, username)
+        resp = client.get(f"/scan/{cp.qr_token}")
+        assert resp.status_code == 403, username
+        assert "Your role does not walk rounds" in resp.get_data(as_text=True), username
+    login_as(client, auth, "engineer", "zh-CN")
+    assert "您的角色不执行巡查" in client.get(f"/scan/{cp.qr_token}").get_data(as_text=True)
+    assert session.scalar(select(func.count(CheckIn.id))) == 0
+    login_as(client, auth, "supervisor", "zh-CN")
+    resp = client.get(f"/scan/{cp.qr_token}")
+    at = session.scalar(select(CheckIn.at)).astimezone(demo.site.tz).strftime("%H:%M")
+    assert f"已于 {at} 在此签到" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert session.scalar(select(CheckIn.user_id)) == demo.users["supervisor"].id
+
+
+def test_a_round_done_before_its_window_is_not_called_late(client, auth, demo, session):
+    """Summary, Today and compliance say 'outside the window (early)' beside '… early', never 'Late'."""
+    rnd = started_morning(demo)
+    rnd.started_at = rnd.window_start - timedelta(hours=4, minutes=25)
+    rnd.finished_at = rnd.window_start - timedelta(hours=3, minutes=55)
+    session.commit()
+    auth.login("supervisor")
+    summary = client.get(f"/rounds/{rnd.id}").get_data(as_text=True)
+    assert "3 h 55 min early" in summary and "Outside the window (early)" in summary
+    assert ">Late<" not in summary
+    login_as(client, auth, "manager")
+    day = rnd.date.isoformat()
+    report = client.get(f"/manage/compliance?from={day}&to={day}").get_data(as_text=True)
+    row = next(tr for tr in report.split("<tr") if f"/manage/compliance/rounds/{rnd.id}\"" in tr)
+    assert "Outside the window (early)" in row and ">Late<" not in row
+    assert re.search(r"0 of [12] on time", report)  # (the afternoon counts too once its window has passed)
+    login_as(client, auth, "supervisor", "zh-CN")
+    assert "时段外（提前）" in client.get(f"/rounds/{rnd.id}").get_data(as_text=True)
 
 
 def test_qr_sheet_has_one_code_per_checkpoint(client, auth, demo):
