@@ -186,8 +186,9 @@ def scan(session, user: User, token: str, now: datetime | None = None) -> Scan:
         raise ScanRefused("no_round", _l("You have no round in progress here. Start your round on "
                                          "Today, then scan again."), cp)
     if not any(stop.checkpoint_id == cp.id for stop in rnd.stops):
-        raise ScanRefused("not_on_round", _l("This checkpoint is not on your round (it was taken off "
-                                             "the route after the round started)."), cp)
+        # Taken off the route before the round started: the round never had this stop.
+        raise ScanRefused("not_on_round", _l("This checkpoint has been taken off the route, so it is not "
+                                             "on your round."), cp)
     existing = session.scalar(select(CheckIn).where(CheckIn.round_id == rnd.id, CheckIn.checkpoint_id == cp.id))
     if existing is not None:
         return Scan(rnd, cp, existing, first=False)

@@ -144,3 +144,20 @@ def test_a_round_walked_before_its_window_is_early_and_not_on_time(session, demo
     assert schedule.timing(early).start_offset < 0 and schedule.timing(early).finish_offset < 0
     site = compliance.rates(rows)["site"]
     assert (site.on_time, site.early, site.late, site.counted, site.percent) == (1, 1, 0, 2, 50)
+
+
+def test_scan_of_a_checkpoint_taken_off_the_route_records_nothing(session, demo, local):
+    """A code still posted for a checkpoint the round does not walk is refused, not filed elsewhere."""
+    cps = session.scalars(select(Checkpoint).where(Checkpoint.route_id == demo.routes["morning"].id)
+                          .order_by(Checkpoint.position)).all()
+    cps[2].active = False
+    session.commit()
+    now = local(demo.site, 2026, 11, 23, 9, 40)
+    with time_machine.travel(now, tick=False):
+        rnd = next(r for r in schedule.rounds_for_day(session, demo.site, date(2026, 11, 23))
+                   if r.slot == "morning")
+        rounds.start_round(session, rnd, demo.users["supervisor"])
+        with pytest.raises(compliance.ScanRefused) as refused:
+            compliance.scan(session, demo.users["supervisor"], cps[2].qr_token)
+    assert refused.value.reason == "not_on_round"
+    assert session.scalar(select(func.count(CheckIn.id))) == 0
