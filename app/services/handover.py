@@ -349,25 +349,41 @@ def default_team(session, insp: Inspection, defect: Defect) -> Team:
                                                      Team.code == "engineering"))
 
 
+def room_names(room_key: str) -> tuple[str, str]:
+    """The room's name in Chinese and in English, with its number: ('卫生间 2', 'Bathroom 2')."""
+    from flask_babel import force_locale
+
+    from app.template_helpers import room_label
+
+    names = []
+    for locale in ("zh_Hans", "en"):
+        with force_locale(locale):
+            names.append(room_label(room_key))
+    return names[0], names[1]
+
+
+def _short(text: str, limit: int) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
 def _raise_order(session, insp: Inspection, defect: Defect, user: User, now: datetime) -> WorkOrder:
+    """The defect's rectification order: its title names the unit, the room (with its number), where
+    in the room and what is wrong in the engineer's words, so a crew knows which bathroom to go to."""
     team = default_team(session, insp, defect)
     unit = insp.unit
-    title_zh = defect.item.text_zh if defect.item else defect.description
-    title_en = defect.item.text_en if defect.item else defect.description
-    details = " · ".join(x for x in (defect.description, defect.location) if x)
-    order = WorkOrder(
-        site_id=insp.site_id, team_id=team.id, source="handover", unit_id=unit.id, item_id=defect.item_id,
-        title_zh=f"{unit.label} {title_zh}"[:500], title_en=f"{unit.label} {title_en}"[:500],
-        description=details, severity=defect.severity, status="open", created_at=now, created_by_id=user.id,
-        due_at=now + timedelta(days=unit.site.rectification_days),
+    room_zh, room_en = room_names(defect.room_key)
+    what_zh = _short(defect.description, 120) or (defect.item.text_zh if defect.item else "")
+    what_en = _short(defect.description, 120) or (defect.item.text_en if defect.item else "")
+    where = _short(defect.location, 40)
+    title_zh = f"{unit.label} {room_zh}" + (f"（{where}）" if where else "") + f" · {what_zh}"
+    title_en = f"{unit.label} {room_en}" + (f" ({where})" if where else "") + f" · {what_en}"
+    order = workorders.new_order(
+        session, site=unit.site, team=team, source="handover", severity=defect.severity,
+        title_zh=title_zh[:500], title_en=title_en[:500], actor=user, photos=defect.photos, now=now,
+        due=now + timedelta(days=unit.site.rectification_days), unit_id=unit.id, item_id=defect.item_id,
+        description="\n".join(x for x in (defect.description, defect.location) if x),
     )
-    session.add(order)
-    session.flush()
-    event = workorders.record_event(session, order, "created", user, "open")
-    from app.models import WorkOrderPhoto
-
-    for photo in defect.photos:
-        session.add(WorkOrderPhoto(order=order, photo_id=photo.id, event=event, kind="before"))
     defect.work_order_id = order.id
     defect.team_id = team.id
     return order

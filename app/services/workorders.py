@@ -74,6 +74,26 @@ def record_event(session, order: WorkOrder, kind: str, actor: User | None,
     return event
 
 
+def new_order(session, *, site, team: Team, source: str, severity: str, title_zh: str, title_en: str,
+              actor: User | None, photos=(), due: datetime | None = None, now: datetime | None = None,
+              **fields) -> WorkOrder:
+    """The one way an order is raised, whatever raises it: due by the SLA (unless `due` is given),
+    the "created" event, the before photos, the team's webhook queued. Flushes; the caller commits."""
+    now = now or utcnow()
+    order = WorkOrder(
+        site_id=site.id, team_id=team.id, team=team, source=source, severity=severity,
+        title_zh=title_zh, title_en=title_en, status="open", created_at=now,
+        created_by_id=actor.id if actor else None, due_at=due or due_at(session, team, severity, now),
+        **fields,
+    )
+    session.add(order)
+    session.flush()
+    event = record_event(session, order, "created", actor, "open")
+    _attach(session, order, event, photos, "before")
+    webhooks.enqueue(session, order, "raised")
+    return order
+
+
 def raise_for_answer(session, answer: Answer, actor: User) -> WorkOrder:
     """The order for a failed answer: created once, restored if it was cancelled, else left alone."""
     order = session.scalar(select(WorkOrder).where(WorkOrder.answer_id == answer.id))
@@ -84,20 +104,12 @@ def raise_for_answer(session, answer: Answer, actor: User) -> WorkOrder:
     item = answer.item
     stop = answer.stop
     team = team_for_item(session, stop.round.site_id, item)
-    now = utcnow()
-    order = WorkOrder(
-        site_id=stop.round.site_id, team_id=team.id, area_id=stop.area_id, source="round",
-        answer_id=answer.id, item_id=item.id, title_zh=item.text_zh, title_en=item.text_en,
-        severity=item.severity, status="open", due_at=due_at(session, team, item.severity, now),
-        created_at=now, created_by_id=actor.id,
-    )
     try:
         # Savepoint: a double tap may race us to the unique answer_id.
         with session.begin_nested():
-            session.add(order)
-            session.flush()
-            record_event(session, order, "created", actor, "open")
-            webhooks.enqueue(session, order, "raised")
+            order = new_order(session, site=stop.round.site, team=team, source="round",
+                              severity=item.severity, title_zh=item.text_zh, title_en=item.text_en,
+                              actor=actor, area_id=stop.area_id, answer_id=answer.id, item_id=item.id)
     except IntegrityError:
         order = session.scalar(select(WorkOrder).where(WorkOrder.answer_id == answer.id))
     return order
@@ -323,21 +335,13 @@ def raise_by_hand(session, *, site, team: Team, area, severity: str, description
     if not description:
         raise OrderRefused(_l("Describe the problem."))
     complaint = bool(owner_name.strip() or owner_unit.strip() or owner_phone.strip())
-    now = utcnow()
     title = description.splitlines()[0][:120]
-    order = WorkOrder(
-        site_id=site.id, team_id=team.id, area_id=area.id if area else None,
-        source="complaint" if complaint else "manual", title_zh=title, title_en=title,
-        description=description, severity=severity, status="open",
-        due_at=due_at(session, team, severity, now), created_at=now, created_by_id=user.id,
-        owner_name=owner_name.strip()[:120] or None, owner_unit=owner_unit.strip()[:60] or None,
-        owner_phone=owner_phone.strip()[:40] or None,
+    order = new_order(
+        session, site=site, team=team, source="complaint" if complaint else "manual", severity=severity,
+        title_zh=title, title_en=title, actor=user, photos=photos, area_id=area.id if area else None,
+        description=description, owner_name=owner_name.strip()[:120] or None,
+        owner_unit=owner_unit.strip()[:60] or None, owner_phone=owner_phone.strip()[:40] or None,
     )
-    session.add(order)
-    session.flush()
-    event = record_event(session, order, "created", user, "open")
-    _attach(session, order, event, photos, "before")
-    webhooks.enqueue(session, order, "raised")
     session.commit()
     return order
 

@@ -192,3 +192,39 @@ def test_photo_first_then_defect_and_unused_drafts_vanish_at_signing(demo, sessi
             engineer_sig=signature(), owner_sig=signature())
     assert session.scalar(select(func.count(Defect.id))) == 1
     assert session.scalar(select(func.count(WorkOrder.id))) == 1
+
+
+def test_rectification_order_names_the_room_where_and_what(demo, session, unit, photo, app):
+    """The crew reads which bedroom, where in it and what is wrong, in the order's title."""
+    insp = walk(session, demo, unit, photo)
+    ho.sign(session, app.extensions["photo_store"], insp, demo.users["engineer"], engineer_name="刘工",
+            owner_name="张伟", engineer_sig=signature(), owner_sig=signature())
+    bedroom = session.scalar(select(Defect).where(Defect.room_key == "bedroom-2")).work_order
+    assert bedroom.title_zh == "3-1-1201 卧室 2（north wall, 1 m from the window） · hairline crack"
+    assert bedroom.title_en == "3-1-1201 Bedroom 2 (north wall, 1 m from the window) · hairline crack"
+    assert "hairline crack" in bedroom.description and "north wall" in bedroom.description
+    kitchen = session.scalar(select(Defect).where(Defect.room_key == "kitchen"))
+    # Nothing written: the checklist's wording says what is wrong.
+    assert kitchen.work_order.title_en == f"3-1-1201 Kitchen · {kitchen.item.text_en}"
+    concern = session.scalar(select(Defect).where(Defect.owner_concern.is_(True))).work_order
+    assert concern.title_zh == "3-1-1201 阳台 · Drying rack too low for long clothes"
+    assert [p.id for p in concern.before_photos] == [photo.id]
+
+
+def test_rectification_orders_queue_the_teams_webhook(demo, session, unit, photo, app):
+    """Every raised order queues its team's webhook, a rectification order too (one constructor)."""
+    from app.models import WebhookDelivery
+
+    for code in ("engineering", "contractor_huajian"):
+        demo.teams[code].webhook_url = f"http://hooks.example/{code}"
+    session.commit()
+    insp = walk(session, demo, unit, photo)
+    ho.sign(session, app.extensions["photo_store"], insp, demo.users["engineer"], engineer_name="刘工",
+            owner_name="张伟", engineer_sig=signature(), owner_sig=signature())
+    deliveries = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    orders = session.scalars(select(WorkOrder).order_by(WorkOrder.id)).all()
+    assert [(d.order_id, d.event) for d in deliveries] == [(o.id, "raised") for o in orders]
+    assert {d.url for d in deliveries} == {"http://hooks.example/engineering",
+                                           "http://hooks.example/contractor_huajian"}
+    assert all(o.events[0].kind == "created" for o in orders)
+
