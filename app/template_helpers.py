@@ -28,7 +28,10 @@ EVENT_LABELS = {
     "escalated": _l("Escalated"), "cancelled": _l("Cancelled"), "commented": _l("Comment"),
     "handed_back": _l("Handed back"), "blocked": _l("Can't fix"), "sent_back": _l("Sent back"),
     "callback": _l("Callback"), "reassigned": _l("Reassigned"), "changed": _l("Changed"),
+    "taken_over": _l("Taken over"),
 }
+CHANGE_LABELS = {"severity": _l("Severity"), "due": _l("Due"), "team": _l("Team"),
+                 "assignee": _l("Assigned to")}
 ESCALATION_LABELS = {"overdue": _l("overdue"), "unverified": _l("not verified for a day")}
 NOTIFICATION_LABELS = {"overdue": _l("Overdue"), "unverified": _l("Resolved, not verified for a day")}
 CALLBACK_LABELS = {"due": _lp("callback", "Due"), "satisfied": _l("Satisfied"), "unsatisfied": _l("Not satisfied")}
@@ -48,7 +51,36 @@ def minutes_text(minutes: int | None) -> str:
     m = abs(minutes)
     if m < 60:
         return _("%(m)d min", m=m)
-    return _("%(h)d h %(m)02d min", h=m // 60, m=m % 60)
+    if m < 48 * 60:
+        return _("%(h)d h %(m)02d min", h=m // 60, m=m % 60)
+    days, hours = divmod(m // 60, 24)  # past two days, minutes are noise
+    return _("%(d)d days %(h)d h", d=days, h=hours) if hours else _("%(d)d days", d=days)
+
+
+def event_changes(event, order) -> list[tuple[str, str, str]]:
+    """(what, from, to) of a take-over, reassignment or change, in the viewer's language."""
+    teams = {t.id: t for t in order.site.teams}
+    people = {u.id: u for u in (order.assignee, order.created_by, event.actor) if u is not None}
+    shown = []
+    for field, (old, new) in event.changes.items():
+        if field == "severity":
+            old, new = SEVERITY_LABELS.get(old, old), SEVERITY_LABELS.get(new, new)
+        elif field == "due":
+            old, new = (local_time(datetime.fromisoformat(v), order.site.tz, "%Y-%m-%d %H:%M") for v in (old, new))
+        elif field == "team":
+            old, new = (teams[v].t() if v in teams else "?" for v in (old, new))
+        elif field == "assignee":
+            old, new = (_person(people, v) for v in (old, new))
+        shown.append((str(CHANGE_LABELS.get(field, field)), str(old), str(new)))
+    return shown
+
+
+def _person(known: dict, user_id: int) -> str:
+    from app.extensions import db
+    from app.models import User
+
+    user = known.get(user_id) or db.session.get(User, user_id)
+    return user.display_name if user else "?"
 
 
 ROLE_LABELS = {
@@ -114,7 +146,7 @@ def register(app) -> None:
         CALLBACK_LABELS=CALLBACK_LABELS, NOTIFICATION_LABELS=NOTIFICATION_LABELS, lang=current_lang,
         unread_notifications=_unread_notifications, ROOM_LABELS=ROOM_LABELS,
         UNIT_STATUS_LABELS=UNIT_STATUS_LABELS, INSPECTION_RESULT_LABELS=INSPECTION_RESULT_LABELS,
-        room_label=room_label, qr_svg=qr_svg, CATEGORY_LABELS=CATEGORY_LABELS, ROLE_LABELS=ROLE_LABELS, csrf_token=generate_csrf, now=utcnow,
+        room_label=room_label, event_changes=event_changes, qr_svg=qr_svg, CATEGORY_LABELS=CATEGORY_LABELS, ROLE_LABELS=ROLE_LABELS, csrf_token=generate_csrf, now=utcnow,
         html_lang=lambda: HTML_LANG.get(str(get_locale()), "zh-Hans"),
     )
     app.jinja_env.filters["local_time"] = local_time

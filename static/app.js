@@ -1,20 +1,48 @@
 // Small enhancements on top of htmx; every form works without this file.
 (function () {
   "use strict";
-  function itemOf(evt) {
+  function formOf(evt) {
     var elt = evt.detail && evt.detail.elt;
-    return elt && elt.closest ? elt.closest("form.item") : null;
+    return elt && elt.closest ? elt.closest("form") : null;
   }
   function say(evt, key) {
-    var form = itemOf(evt);
+    var form = formOf(evt);
     if (!form) return;
     var box = form.querySelector(".offline");
-    if (box) { box.textContent = document.body.dataset[key]; box.hidden = false; }
+    if (!box) {  // a form without its own status line gets one, where the user is looking
+      box = document.createElement("p");
+      box.className = "error offline";
+      box.setAttribute("role", "alert");
+      form.insertBefore(box, form.firstChild);
+    }
+    box.textContent = document.body.dataset[key];
+    box.hidden = false;
   }
+  var BY_STATUS = {400: "expired", 413: "tooLarge"};
   // No signal in the garage: tell the supervisor the tap was not saved; the form keeps its state.
   document.addEventListener("htmx:sendError", function (evt) { say(evt, "offline"); });
   document.addEventListener("htmx:responseError", function (evt) {
-    say(evt, evt.detail.xhr && evt.detail.xhr.status === 400 ? "expired" : "failed");
+    say(evt, BY_STATUS[evt.detail.xhr && evt.detail.xhr.status] || "failed");
+  });
+  // A refusal is shown where the user is looking: focus it (screen readers read it) and scroll to it.
+  function showRefusal(root) {
+    // A refusal inside its form first (where the user acts), else any error on the page.
+    var alerts = Array.prototype.slice.call(root.querySelectorAll(".refusal"))
+      .concat(Array.prototype.slice.call(root.querySelectorAll(".error[role=alert], .flash-error")));
+    for (var i = 0; i < alerts.length; i++) {
+      var box = alerts[i];
+      if (box.hidden || !box.textContent.trim() || box.classList.contains("offline")) continue;
+      if (!box.hasAttribute("tabindex")) box.setAttribute("tabindex", "-1");
+      box.focus({preventScroll: true});
+      box.scrollIntoView({block: "center"});
+      return;
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () { showRefusal(document); });
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    var xhr = evt.detail.xhr;
+    var elt = evt.detail.elt;
+    if (xhr && xhr.status >= 400) showRefusal(elt && elt.isConnected ? elt : document);
   });
   // Crews need to see that the camera photo was taken before they tap the button.
   document.addEventListener("change", function (evt) {
@@ -23,4 +51,49 @@
     var hint = document.querySelector('.files[data-for="' + input.id + '"]');
     if (hint) hint.textContent = input.files.length ? document.body.dataset.chosen + " " + input.files.length : "";
   });
+  // A defect's severity badge follows the severity chosen (the autosave answers 204: no swap).
+  document.addEventListener("change", function (evt) {
+    var select = evt.target;
+    if (!select.matches || !select.matches("form.item select[name=severity]")) return;
+    var badge = select.form.querySelector(".meta .sev");
+    if (!badge || select.selectedIndex < 0) return;
+    badge.className = "sev sev-" + select.value;
+    badge.textContent = select.options[select.selectedIndex].text;
+  });
+  // Copy or share a link shown in a text box (the owner's link): the phone's share sheet where
+  // the browser has one, copying otherwise; the outcome is announced in the box's status line.
+  function linkButtons(root) {
+    root.querySelectorAll("[data-share]").forEach(function (b) { b.hidden = !navigator.share; });
+    root.querySelectorAll("[data-copy]").forEach(function (b) { b.hidden = false; });
+  }
+  function tell(box, text) {
+    var status = document.getElementById(box.id + "-status");
+    if (status) status.textContent = text;
+  }
+  function copied(button, box, ok) {
+    if (!ok) { box.focus(); box.select(); }
+    tell(box, ok ? button.dataset.done : button.dataset.failed);
+  }
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("[data-copy], [data-share]");
+    if (!button) return;
+    var box = document.getElementById(button.dataset.copy || button.dataset.share);
+    if (!box) return;
+    if (button.dataset.share) {
+      navigator.share({ title: button.dataset.title, url: box.value }).catch(function () {});
+      return;
+    }
+    tell(box, "");
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(box.value).then(function () { copied(button, box, true); },
+                                                    function () { copied(button, box, false); });
+    } else {
+      box.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      copied(button, box, ok);
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () { linkButtons(document); });
+  document.addEventListener("htmx:load", function (evt) { linkButtons(evt.detail.elt); });
 })();

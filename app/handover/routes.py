@@ -8,7 +8,7 @@ from app.extensions import db
 from app.handover.forms import (
     CheckForm, ConcernForm, DefectForm, ImportForm, SignForm, StartForm, UnitForm,
 )
-from app.models import Building, ChecklistItem, Defect, Inspection, InspectionAnswer, Site, Team, Unit
+from app.models import Building, ChecklistItem, Defect, DefectCheck, Inspection, InspectionAnswer, Site, Team, Unit
 from app.rounds.forms import EmptyForm
 from app.services import handover as svc
 from app.services.photos import PhotoRejected
@@ -73,38 +73,26 @@ def defects():
 @bp.get("/defects.csv")
 def defects_csv():
     """The same list as CSV, streamed row by row."""
-    import csv
-    import io
-
-    from flask import stream_with_context
-
     from app.models.types import utcnow
+    from app.services.exports import csv_lines, csv_response, stream
 
     site = _site_arg()
     query = svc.filter_defects(svc.signed_defects(site.id), _defect_filters(), utcnow()).order_by(Defect.id)
     tz = site.tz
 
-    def rows():
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(["defect", "unit", "room", "item", "category", "severity", "location", "description",
-                         "owner_concern", "team", "work_order", "status", "due", "recorded"])
-        yield "\ufeff" + buf.getvalue()  # BOM: Excel opens the Chinese text correctly
-        for d in db.session.scalars(query.execution_options(yield_per=500)):
-            buf.seek(0)
-            buf.truncate()
+    def records():
+        for d in stream(db.session, query, batch=500):
             o = d.work_order
-            writer.writerow([d.id, d.unit.label, d.room_key, d.item.text_zh if d.item else "",
-                             d.item.category if d.item else "owner_concern", d.severity, d.location,
-                             d.description, "yes" if d.owner_concern else "", d.team.code if d.team else "",
-                             o.id if o else "", o.status if o else "",
-                             o.due_at.astimezone(tz).strftime("%Y-%m-%d") if o else "",
-                             d.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")])
-            yield buf.getvalue()
+            yield [d.id, d.unit.label, d.room_key, d.item.text_zh if d.item else "",
+                   d.item.category if d.item else "owner_concern", d.severity, d.location,
+                   d.description, "yes" if d.owner_concern else "", d.team.code if d.team else "",
+                   o.id if o else "", o.status if o else "",
+                   o.due_at.astimezone(tz).strftime("%Y-%m-%d") if o else "",
+                   d.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")]
 
-    resp = current_app.response_class(stream_with_context(rows()), mimetype="text/csv")
-    resp.headers["Content-Disposition"] = f'attachment; filename="defects-{site.code}.csv"'
-    return resp
+    header = ["defect", "unit", "room", "item", "category", "severity", "location", "description",
+              "owner_concern", "team", "work_order", "status", "due", "recorded"]
+    return csv_response(csv_lines(header, records()), f"defects-{site.code}.csv")
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -186,27 +174,35 @@ def inspection(inspection_id: int):
     """The walk: rooms with progress; for a re-inspection, the defects to check."""
     insp = load(Inspection, inspection_id, "inspect")
     if insp.kind == "reinspection":
-        verdicts = {c.defect_id: c for c in insp.checks}
-        defects = svc.open_defects(db.session, insp.unit) if not insp.signed else [c.defect for c in insp.checks]
-        return render("handover/reinspection.html", insp=insp, defects=defects, verdicts=verdicts,
-                      form=CheckForm(formdata=None))
+        return render("handover/reinspection.html", **reinspection_context(insp))
     return render("handover/inspection.html", insp=insp, rooms=svc.rooms(insp.unit, insp.version),
                   progress=svc.progress(db.session, insp))
 
 
-def room_context(insp: Inspection, room_key: str, errors=None) -> dict:
+def reinspection_context(insp: Inspection, errors=None, drafts=None) -> dict:
+    """The re-inspection page: the defects to check, the verdicts so far, a refusal and what was typed."""
+    defects = svc.open_defects(db.session, insp.unit) if not insp.signed else [c.defect for c in insp.checks]
+    checks = db.session.scalars(select(DefectCheck).where(DefectCheck.reinspection_id == insp.id))
+    return dict(insp=insp, defects=defects, verdicts={c.defect_id: c for c in checks},
+                errors=errors or {}, drafts=drafts or {})
+
+
+def room_context(insp: Inspection, room_key: str, errors=None, concern_form=None, concern_error=None,
+                 concern_saved=None) -> dict:
     if room_key not in {k for k, _, _ in svc.rooms(insp.unit, insp.version)}:
         abort(404)
     answers = {a.item_id: a for a in db.session.scalars(select(InspectionAnswer).where(
         InspectionAnswer.inspection_id == insp.id, InspectionAnswer.room_key == room_key))}
-    defects = {d.answer_id: d for d in insp.defects if d.answer_id}
-    concerns = [d for d in insp.defects if d.owner_concern and d.room_key == room_key]
+    recorded = db.session.scalars(select(Defect).where(Defect.inspection_id == insp.id).order_by(Defect.id)).all()
+    defects = {d.answer_id: d for d in recorded if d.answer_id}
+    concerns = [d for d in recorded if d.owner_concern and d.room_key == room_key]
     keys = [k for k, _, _ in svc.rooms(insp.unit, insp.version)]
     i = keys.index(room_key)
     return dict(insp=insp, room_key=room_key, items=svc.items_in(insp.version, room_key), answers=answers,
                 defects=defects, concerns=concerns, errors=errors or {}, prev=keys[i - 1] if i else None,
                 next=keys[i + 1] if i + 1 < len(keys) else None, teams=insp.unit.site.teams,
-                concern_form=ConcernForm(formdata=None), form=DefectForm(formdata=None))
+                concern_form=concern_form or ConcernForm(formdata=None), concern_error=concern_error,
+                concern_saved=concern_saved, form=DefectForm(formdata=None))
 
 
 @bp.get("/inspections/<int:inspection_id>/rooms/<room_key>")
@@ -256,28 +252,36 @@ def answer(inspection_id: int, room_key: str, item_id: int):
 
 @bp.post("/inspections/<int:inspection_id>/rooms/<room_key>/concerns")
 def concern(inspection_id: int, room_key: str):
-    """The owner's own concern, not on the list, with photos."""
+    """The owner's own concern, not on the list, with photos; a refusal keeps what was typed (422)."""
     insp = load(Inspection, inspection_id, "inspect")
+    room_context(insp, room_key)  # 404 for a room the unit does not have
     form = ConcernForm()
-    if form.validate_on_submit():
+    error, status = None, 200
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        error, status = _("Write the owner's concern."), 422
+        form.text.errors = []  # said once, above the form
+    else:
         try:
             photos = uploaded_photos(form.photos.data, insp.unit.site)
             svc.add_concern(db.session, insp, room_key, form.text.data, photos)
-            flash(_("The owner's concern is recorded."), "info")
-            return redirect(url_for("handover.room", inspection_id=insp.id, room_key=room_key) + "#concerns")
-        except LookupError:
-            abort(404)
         except (PhotoRejected, svc.HandoverRefused) as e:
             db.session.rollback()
-            flash(str(e.message), "error")
-    else:
-        flash(_("Write the owner's concern."), "error")
-    return redirect(url_for("handover.room", inspection_id=insp.id, room_key=room_key) + "#concerns")
+            error, status = str(e.message), (409 if insp.signed else 422)
+    if error:
+        ctx = room_context(insp, room_key, concern_form=form, concern_error=error)
+        return render("handover/room.html", "handover/_concerns.html", status_code=status, **ctx)
+    saved = _("The owner's concern is recorded.")
+    if not is_partial():
+        flash(saved, "info")
+        return redirect(url_for("handover.room", inspection_id=insp.id, room_key=room_key) + "#concerns")
+    return render("handover/_concerns.html", **room_context(insp, room_key, concern_saved=saved))
 
 
 @bp.post("/inspections/<int:inspection_id>/checks/<int:defect_id>/<any(accept, reject):verdict>")
 def check(inspection_id: int, defect_id: int, verdict: str):
-    """The owner accepts a fix, or rejects it with a reason and a photo."""
+    """The owner accepts a fix, or rejects it with a reason and a photo; a refusal keeps the reason (422)."""
     insp = load(Inspection, inspection_id, "inspect")
     defect = db.session.get(Defect, defect_id)
     if defect is None or defect.unit_id != insp.unit_id:
@@ -285,6 +289,7 @@ def check(inspection_id: int, defect_id: int, verdict: str):
     form = CheckForm()
     if not form.validate_on_submit():
         abort(400)
+    error, status = None, 200
     try:
         photos = uploaded_photos(form.photos.data, insp.unit.site)
         svc.check_defect(db.session, insp, defect, current_user, "accepted" if verdict == "accept" else "rejected",
@@ -293,8 +298,12 @@ def check(inspection_id: int, defect_id: int, verdict: str):
         abort(404)
     except (PhotoRejected, svc.HandoverRefused) as e:
         db.session.rollback()
-        flash(str(e.message), "error")
-    return redirect(url_for("handover.inspection", inspection_id=insp.id) + f"#d-{defect.id}")
+        error, status = str(e.message), (409 if insp.signed else 422)
+    if not error and not is_partial():
+        return redirect(url_for("handover.inspection", inspection_id=insp.id) + f"#d-{defect.id}")
+    ctx = reinspection_context(insp, errors={defect.id: error} if error else None,
+                               drafts={defect.id: form.reason.data} if error else None)
+    return render("handover/reinspection.html", "handover/_check.html", status_code=status, d=defect, **ctx)
 
 
 @bp.route("/inspections/<int:inspection_id>/sign", methods=["GET", "POST"])

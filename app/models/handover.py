@@ -130,6 +130,14 @@ class Defect(db.Model):
     work_order = relationship("WorkOrder")
     photos: Mapped[list[Photo]] = relationship(secondary=defect_photo, order_by="Photo.id")
 
+    def what(self) -> str:
+        """What is wrong: the words the engineer (or the owner) wrote, else the checklist's wording."""
+        return self.description or (self.item.t("text") if self.item else "")
+
+    def standard(self) -> str:
+        """The checklist's wording, when the defect has its own description to show first."""
+        return self.item.t("text") if self.item and self.description else ""
+
 
 class DefectCheck(db.Model):
     """The owner's verdict on one fix during a re-inspection."""

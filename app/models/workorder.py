@@ -1,4 +1,5 @@
 """Work orders, their photos, their append-only event history, notifications and webhook deliveries."""
+import json
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
@@ -128,7 +129,8 @@ class WorkOrderEvent(db.Model):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
-    # For reassignments and changes: what it was and what it became, as text.
+    # An escalation's or a callback's code; for take-overs, reassignments and changes, JSON of
+    # what it was and what it became ({"team": [from_id, to_id]}, {"severity": [...], "due": [...]}).
     detail: Mapped[str] = mapped_column(Text, default="")
 
     order: Mapped[WorkOrder] = relationship(back_populates="events")
@@ -139,6 +141,13 @@ class WorkOrderEvent(db.Model):
     @property
     def photos(self) -> list[Photo]:
         return [link.photo for link in self.photo_links]
+
+    @property
+    def changes(self) -> dict[str, list]:
+        """What a take-over, reassignment or change moved from → to, keyed by field."""
+        if self.kind not in ("taken_over", "reassigned", "changed") or not self.detail.startswith("{"):
+            return {}
+        return json.loads(self.detail)
 
 
 class Notification(db.Model):

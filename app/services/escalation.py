@@ -76,3 +76,13 @@ def unread_count(session, user: User) -> int:
 
     return session.scalar(select(func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def mark_read(session, user: User, order_id: int | None = None) -> int:
+    """Mark the user's unread notifications read (of one order, or all); how many were unread."""
+    query = (Notification.__table__.update()
+             .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+             .values(read_at=utcnow()))
+    if order_id is not None:
+        query = query.where(Notification.order_id == order_id)
+    return session.execute(query).rowcount

@@ -7,8 +7,9 @@
 
 Every change appends an event; a stale form or a concurrent change is refused (version check).
 """
+import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select
@@ -99,7 +100,7 @@ def raise_for_answer(session, answer: Answer, actor: User) -> WorkOrder:
     order = session.scalar(select(WorkOrder).where(WorkOrder.answer_id == answer.id))
     if order is not None:
         if order.status == "cancelled":
-            record_event(session, order, "reopened", actor, "open")
+            _reopen(session, order, actor, "")
         return order
     item = answer.item
     stop = answer.stop
@@ -188,7 +189,8 @@ def allowed(user: User, order: WorkOrder, action: str) -> bool:
     if user.role not in rule.roles or order.status not in rule.from_statuses:
         return False
     if action == "take":
-        return order.assignee_id != user.id
+        # A colleague's order stays theirs; a supervisor or manager may take it over (recorded).
+        return order.assignee_id is None or (order.assignee_id != user.id and user.role in LEADS)
     if action == "hand_back" and order.assignee_id is None:
         return False
     if action in ("start", "resolve", "hand_back", "cant_fix") and user.role in CREW:
@@ -205,7 +207,20 @@ def _check(order: WorkOrder, user: User, action: str, version: int | None) -> No
     if user.role not in RULES[action].roles:
         raise OrderRefused(_l("Only a supervisor or a manager can do this."))
     if not allowed(user, order, action):
+        if order.assignee is not None and order.assignee_id != user.id and action in COLLEAGUES_ORDER:
+            raise OrderRefused(_l("%(name)s has this order. Ask them to hand it back, or ask a supervisor.",
+                                  name=order.assignee.display_name))
         raise OrderRefused(REFUSALS.get(action, _l("That is not possible for this order now.")))
+
+
+# The actions a crew member may not do on an order a colleague has taken.
+COLLEAGUES_ORDER = ("take", "start", "resolve", "hand_back", "cant_fix")
+# The event each action appends: a repeated tap is recognised by it (a double tap counts once).
+EVENT_KINDS = {
+    "take": ("assigned", "taken_over"), "start": ("started",), "resolve": ("resolved",),
+    "verify": ("verified",), "hand_back": ("handed_back",), "cant_fix": ("blocked",),
+    "reopen": ("reopened",), "send_back": ("sent_back",), "cancel": ("cancelled",),
+}
 
 
 REFUSALS = {
@@ -235,7 +250,11 @@ def act(session, order: WorkOrder, user: User, action: str, *, version: int | No
     note = (note or "").strip()[:2000]
     event = None
     if action == "take":
-        event = record_event(session, order, "assigned", user, note=note)
+        if order.assignee_id is None:
+            event = record_event(session, order, "assigned", user, note=note)
+        else:
+            event = record_event(session, order, "taken_over", user, note=note,
+                                 detail=json.dumps({"assignee": [order.assignee_id, user.id]}))
         order.assignee_id = user.id
     elif action == "start":
         event = record_event(session, order, "started", user, "in_progress")
@@ -286,22 +305,23 @@ def act(session, order: WorkOrder, user: User, action: str, *, version: int | No
         if team.id == order.team_id:
             raise OrderRefused(_l("The order is already with this team."))
         event = record_event(session, order, "reassigned", user, "open", note=note,
-                             detail=f"{order.team.code} → {team.code}")
+                             detail=json.dumps({"team": [order.team_id, team.id]}))
         order.team_id, order.team, order.assignee_id = team.id, team, None
     elif action == "change":
         if severity is not None and severity not in SEVERITIES:
             raise OrderRefused(_l("Choose a severity."))
-        changes = []
+        changes = {}
         if severity and severity != order.severity:
-            changes.append(f"severity {order.severity} → {severity}")
+            changes["severity"] = [order.severity, severity]
             order.severity = severity
-        if due and due != order.due_at:
-            changes.append(f"due {order.due_at.isoformat()} → {due.isoformat()}")
+        # The form shows the due time to the minute: the same minute sent back is no change.
+        if due and _to_minute(due) != _to_minute(order.due_at):
+            changes["due"] = [order.due_at.isoformat(), due.astimezone(timezone.utc).isoformat()]
             order.due_at = due
             order.overdue_escalated_at = None  # a new deadline can be missed again
         if not changes:
             raise OrderRefused(_l("Nothing was changed."))
-        event = record_event(session, order, "changed", user, note=note, detail="; ".join(changes))
+        event = record_event(session, order, "changed", user, note=note, detail=json.dumps(changes))
     elif action == "cancel":
         if not note:
             raise OrderRefused(_l("Give a reason for cancelling."))
@@ -310,12 +330,17 @@ def act(session, order: WorkOrder, user: User, action: str, *, version: int | No
     return event
 
 
+def _to_minute(at: datetime) -> datetime:
+    return at.astimezone(timezone.utc).replace(second=0, microsecond=0)
+
+
 def reopen_order(session, order: WorkOrder, user: User, note: str) -> WorkOrderEvent:
     """Reopen on someone's behalf outside the lifecycle buttons (an owner rejected the fix)."""
     return _reopen(session, order, user, note)
 
 
-def _reopen(session, order: WorkOrder, user: User, note: str) -> WorkOrderEvent:
+def _reopen(session, order: WorkOrder, user: User | None, note: str) -> WorkOrderEvent:
+    """The one place an order is reopened: the event and the count go together."""
     event = record_event(session, order, "reopened", user, "open", note=note)
     order.reopen_count += 1
     order.resolved_at = order.closed_at = None

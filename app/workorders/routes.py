@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Area, Notification, Team, WorkOrder
 from app.models.types import utcnow
 from app.models.workorder import OPEN_STATUSES
+from app.services import escalation
 from app.services import workorders as svc
 from app.services.photos import PhotoRejected
 from app.services.policy import can
@@ -116,6 +117,9 @@ def order_context(order: WorkOrder, form: ActionForm | None = None, error: str |
 def show(order_id: int):
     """One order: what, where, due, photos before and after, the actions on offer, its history."""
     order = load(WorkOrder, order_id)
+    # Opening the order is reading its alerts: the header badge counts only what is still news.
+    if escalation.mark_read(db.session, current_user, order.id):
+        db.session.commit()
     return render("workorders/order.html", **order_context(order))
 
 
@@ -166,10 +170,7 @@ def _due_from_form(value: datetime | None, order: WorkOrder) -> datetime | None:
 def _repeated(order: WorkOrder, action: str) -> bool:
     """A double tap: the same user just did the same thing, so the second tap is already done."""
     last = order.events[-1] if order.events else None
-    kinds = {"take": "assigned", "start": "started", "resolve": "resolved", "verify": "verified",
-             "hand_back": "handed_back", "cant_fix": "blocked", "reopen": "reopened",
-             "send_back": "sent_back", "cancel": "cancelled"}
-    return bool(last and last.actor_id == current_user.id and last.kind == kinds.get(action)
+    return bool(last and last.actor_id == current_user.id and last.kind in svc.EVENT_KINDS.get(action, ())
                 and utcnow() - last.at < timedelta(seconds=30))
 
 
@@ -259,10 +260,7 @@ def mark_read():
     """Mark every notification read."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    db.session.execute(
-        Notification.__table__.update()
-        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow()))
+    escalation.mark_read(db.session, current_user)
     db.session.commit()
     return redirect(url_for("workorders.notifications"))
 

@@ -163,7 +163,7 @@ def test_crew_resolves_supervisor_verifies_and_reopens(demo, phone_factory, shot
     expect(crew.locator("#queue")).to_have_attribute("hx-trigger", "every 30s")
     roads_row = row(crew, roads_id)
     expect(roads_row.locator(".st")).to_have_text("Open")
-    expect(roads_row).to_contain_text("Common grounds and roads · Cleaning")
+    expect(roads_row.locator(".where")).to_have_text(re.compile(r"^\s*Common grounds and roads\s*Cleaning\s*$"))
     expect(roads_row.locator(".due")).to_contain_text(re.compile(r"\d+ h \d\d min left"))
     expect(rows.locator("img.rowthumb")).to_have_count(2)
     images_loaded(crew, rows.locator("img.rowthumb"))
@@ -339,30 +339,32 @@ def test_crew_resolves_supervisor_verifies_and_reopens(demo, phone_factory, shot
 def test_manager_gets_an_overdue_alert(demo, phone_factory, shot):
     roads_id, bins_id = raise_two_orders(demo)
     make_overdue(bins_id)  # escalated by the next request (SWEEP_INTERVAL_SECONDS = 0 in tests)
+    make_overdue(roads_id, minutes=60 * 50)  # late for days: said in days and hours
 
     page = phone_factory()
     login(page, "manager")
     bell = page.locator("header a.bell")
     expect(bell).to_contain_text("Alerts")
-    expect(bell.locator(".count")).to_have_text("1")
-    expect(bell.locator(".count")).to_have_attribute("aria-label", "1 unread")
+    expect(bell.locator(".count")).to_have_text("2")
+    expect(bell.locator(".count")).to_have_attribute("aria-label", "2 unread")
     shot(page, "manager-today-badge")
 
     bell.tap()
     expect(page).to_have_url(re.compile(r"/notifications$"))
     expect(page.locator("h1")).to_have_text("Notifications")
     alerts = page.locator("ul.orders > li.card")
-    expect(alerts).to_have_count(1)
-    expect(alerts.first).to_have_class(re.compile(r"\bunread\b"))
-    expect(alerts.first.locator("strong")).to_have_text("Overdue")
-    expect(alerts.first).to_contain_text(f"#{bins_id} {BINS}")
-    expect(alerts.first).to_contain_text("Cleaning")
+    expect(alerts).to_have_count(2)
+    bins_alert = alerts.filter(has_text=f"#{bins_id} {BINS}")
+    expect(bins_alert).to_have_class(re.compile(r"\bunread\b"))
+    expect(bins_alert.locator("strong")).to_have_text("Overdue")
+    expect(bins_alert).to_contain_text("Cleaning")
     ready(page)
     shot(page, "manager-notifications")
     check_page(page)
 
-    alerts.first.locator("a").tap()
+    bins_alert.locator("a").tap()
     expect(page).to_have_url(re.compile(rf"/orders/{bins_id}$"))
+    expect(bell.locator(".count")).to_have_text("1")  # opening the alert read it
     expect(page.locator("main > p.meta .late")).to_have_text("Overdue")
     escalated = history(page).filter(has_text="Escalated")
     expect(escalated).to_have_count(1)
@@ -377,10 +379,13 @@ def test_manager_gets_an_overdue_alert(demo, phone_factory, shot):
 
     # Mark all read: the badge goes.
     page.goto("/notifications")
+    expect(alerts.filter(has_text=f"#{bins_id} ")).not_to_have_class(re.compile(r"\bunread\b"))
     page.get_by_role("button", name="Mark all read").tap()
     expect(page).to_have_url(re.compile(r"/notifications$"))
     expect(page.locator("header a.bell .count")).to_have_count(0)
     expect(alerts.first).not_to_have_class(re.compile(r"\bunread\b"))
+    page.goto(f"/orders/{roads_id}")
+    expect(page.locator(".facts")).to_contain_text("Late by 2 days 2 h")
     shot(page, "manager-notifications-read")
 
 

@@ -187,7 +187,40 @@ def test_reassign_records_from_and_to(session, estate):
     order = make_order(session, estate, "open")
     event = wo.act(session, order, users["manager"], "reassign", team=teams["engineering"])
     assert order.team.code == "engineering"
-    assert event.detail == "cleaning → engineering"
+    assert event.changes == {"team": [teams["cleaning"].id, teams["engineering"].id]}
+
+
+def test_crew_cannot_take_a_colleagues_order_a_supervisor_takes_it_over(session, estate):
+    """A colleague's order stays theirs; only a supervisor or manager takes it over, on the record."""
+    users = estate[3]
+    order = make_order(session, estate, "open", assignee=users["mate"])
+    with pytest.raises(wo.OrderRefused) as refused:
+        wo.act(session, order, users["crew"], "take", version=order.version)
+    assert "mate" in str(refused.value.message)  # who has it, in the viewer's language
+    session.rollback()
+    session.refresh(order)
+    assert order.assignee_id == users["mate"].id and [e.kind for e in order.events] == ["created"]
+    event = wo.act(session, order, users["supervisor"], "take", version=order.version)
+    assert (event.kind, order.assignee_id) == ("taken_over", users["supervisor"].id)
+    assert event.changes == {"assignee": [users["mate"].id, users["supervisor"].id]}
+
+
+def test_changing_only_the_severity_leaves_the_due_time(session, estate):
+    """The form sends the due time back to the minute; that is not a change of due time."""
+    users = estate[3]
+    site = estate[0]
+    order = make_order(session, estate, "open")
+    due = order.due_at
+    shown = due.astimezone(site.tz).replace(second=0, microsecond=0)  # what the form pre-fills
+    event = wo.act(session, order, users["manager"], "change", severity="critical", due=shown)
+    assert order.due_at == due and set(event.changes) == {"severity"}
+    with pytest.raises(wo.OrderRefused):  # the same minute again, same severity: nothing to record
+        wo.act(session, order, users["manager"], "change", severity="critical", due=shown)
+    session.rollback()
+    later = shown + timedelta(days=1)
+    event = wo.act(session, order, users["manager"], "change", severity="critical", due=later)
+    assert order.due_at == later and set(event.changes) == {"due"}
+
 
 
 def test_events_are_append_only_history(session, estate):

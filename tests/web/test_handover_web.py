@@ -141,7 +141,7 @@ def owner_setup(client, auth, demo, session, unit, app):
     resp = client.post(f"/handover/units/{unit.id}/link", data={"csrf_token": token})
     html = resp.get_data(as_text=True)
     assert "<svg" in html  # the QR code
-    link = re.search(r'value="(http://[^"]+/o/[^"]+)"', html).group(1)
+    link = re.search(r'<textarea id="owner-url"[^>]*>(http://[^<]+/o/[\w-]+)</textarea>', html).group(1)
     return link.split("/o/", 1)[1], order, p
 
 
@@ -220,3 +220,123 @@ def test_typed_details_autosave_without_replacing_the_form(client, auth, demo, s
     assert resp.status_code == 200
     defect = session.scalar(select(Defect))
     assert defect.location == "under the sink" and len(defect.photos) == 1
+
+
+def test_owner_page_shows_the_defects_own_description_first(client, auth, demo, session, unit, app):
+    """The owner reads the problem the engineer wrote, then where, then the standard it falls short of."""
+    insp_id, token = start(client, auth, unit)
+    insp = session.get(Inspection, insp_id)
+    wall = next(i for i in insp.version.items if i.room == "bathroom" and i.category == "walls_ceilings")
+    eng = demo.users["engineer"]
+    from app.services.photos import normalise
+    from app.services.uploads import store_photos
+
+    [p] = store_photos(session, app.extensions["photo_store"], demo.site, eng, [normalise(jpeg_bytes())])
+    ho.answer(session, insp, "bathroom-2", wall, eng, result="defect", photos=[p],
+              description="墙面空鼓开裂约30厘米", location="淋浴间北墙")
+    ho.sign(session, app.extensions["photo_store"], insp, eng, engineer_name="刘工", owner_name="张伟",
+            engineer_sig=signature(), owner_sig=signature())
+    owner_token, _link = ho.create_owner_link(session, unit, eng)
+    html = client.application.test_client().get(
+        f"/o/{owner_token}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    card = re.search(r'<li class="card" id="d-\d+">(.*?)</li>', html, re.S).group(1)
+    title = re.search(r'<p class="otitle">(.*?)</p>', card, re.S).group(1)
+    assert title == "卫生间 2 · 墙面空鼓开裂约30厘米"
+    assert "位置：淋浴间北墙" in card
+    assert card.index("墙面空鼓开裂约30厘米") < card.index(wall.text_zh)  # the standard comes after
+
+
+def test_defect_badge_shows_the_severity_the_engineer_chose(client, auth, demo, session, unit):
+    """A defect marked minor on a major item shows Minor, on the room page and after a reload."""
+    insp_id, token = start(client, auth, unit)
+    item = next(i for i in session.get(Inspection, insp_id).version.items
+                if i.room == "kitchen" and i.severity == "major")
+    url = f"/handover/inspections/{insp_id}/rooms/kitchen/items/{item.id}"
+    resp = client.post(url, headers=HX, content_type="multipart/form-data", data={
+        "csrf_token": token, "result": "defect", "severity": "minor", "photos": (io.BytesIO(jpeg_bytes()), "d.jpg")})
+    assert resp.status_code == 200
+    badge = re.search(r'<span class="sev sev-(\w+)"[^>]*>([^<]+)</span>', resp.get_data(as_text=True))
+    assert badge.groups() == ("minor", "Minor")
+    page = client.get(f"/handover/inspections/{insp_id}/rooms/kitchen").get_data(as_text=True)
+    form = page[page.index(f'id="hi-{item.id}"'):]
+    assert re.search(r'<span class="sev sev-(\w+)"', form).group(1) == "minor"
+
+
+def test_bad_photo_with_the_owners_concern_is_refused_in_place_text_kept(client, auth, demo, session, unit):
+    """htmx: 422 and the concerns section, the refusal first and focused, the typed text still there."""
+    insp_id, token = start(client, auth, unit)
+    url = f"/handover/inspections/{insp_id}/rooms/balcony/concerns"
+    typed = "阳台门上方有裂缝，业主担心漏雨"
+    bad = {"csrf_token": token, "text": typed, "photos": (io.BytesIO(b"not a photo at all"), "x.jpg")}
+    resp = client.post(url, headers={**HX, "Accept-Language": "zh-CN"}, content_type="multipart/form-data",
+                       data=bad)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and html.lstrip().startswith('<section id="concerns"')
+    alert = re.search(r'<p class="[^"]*" role="alert"[^>]*autofocus[^>]*>([^<]+)</p>', html)
+    assert alert and "照片" in alert.group(1)  # said in the owner's language
+    assert re.search(rf">\s*{typed}</textarea>", html)
+    assert session.scalar(select(func.count(Defect.id))) == 0
+    # Without JavaScript: the whole room page, 422, the same refusal and text.
+    bad["photos"] = (io.BytesIO(b"not a photo at all"), "x.jpg")
+    resp = client.post(url, content_type="multipart/form-data", data=bad)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "<h1>Balcony</h1>" in html and re.search(rf">\s*{typed}</textarea>", html)
+    assert re.search(r'role="alert"[^>]*autofocus', html)
+    # A good one is recorded; htmx gets the section back with the concern listed and an empty form.
+    resp = client.post(url, headers=HX, data={"csrf_token": token, "text": typed})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "The owner&#39;s concern is recorded." in html
+    assert f"<li>{typed}" in html and re.search(r'name="text"[^>]*>\s*</textarea>', html)  # emptied
+    resp = client.post(url, headers=HX, data={"csrf_token": token, "text": "  "})
+    assert resp.status_code == 422 and "Write the owner&#39;s concern." in resp.get_data(as_text=True)
+
+
+def test_rejection_with_a_bad_photo_is_refused_in_place_reason_kept(client, auth, demo, session, unit, app):
+    """Re-inspection: a rejection whose photo is not an image answers 422 with the card, reason kept."""
+    insp_id, token = start(client, auth, unit)
+    insp = session.get(Inspection, insp_id)
+    eng, sup = demo.users["engineer"], demo.users["supervisor"]
+    from app.services.photos import normalise
+    from app.services.uploads import store_photos
+
+    [p] = store_photos(session, app.extensions["photo_store"], demo.site, eng, [normalise(jpeg_bytes())])
+    ho.add_concern(session, insp, "balcony", "Crack above the door", [p])
+    ho.sign(session, app.extensions["photo_store"], insp, eng, engineer_name="刘工", owner_name="张伟",
+            engineer_sig=signature(), owner_sig=signature())
+    order = session.scalar(select(WorkOrder))
+    wo.act(session, order, sup, "resolve", note="filled", photos=[p])
+    wo.act(session, order, sup, "verify")
+    reinsp = ho.start_reinspection(session, unit, eng, "张伟")
+    defect = session.scalar(select(Defect))
+    url = f"/handover/inspections/{reinsp.id}/checks/{defect.id}/reject"
+    reason = "裂缝还在，雨后渗水"
+    resp = client.post(url, headers={**HX, "Accept-Language": "zh-CN"}, content_type="multipart/form-data",
+                       data={"csrf_token": token, "reason": reason, "photos": (io.BytesIO(b"%PDF-1.4"), "x.jpg")})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and html.lstrip().startswith(f'<li class="card" id="d-{defect.id}">')
+    assert re.search(r'<details class="card" open>', html)
+    alert = re.search(r'<p class="[^"]*" role="alert"[^>]*autofocus[^>]*>([^<]+)</p>', html)
+    assert alert and "照片" in alert.group(1)
+    assert f">{reason}</textarea>" in html
+    session.expire_all()
+    assert session.get(WorkOrder, order.id).status == "closed" and not reinsp.checks
+    resp = client.post(url, content_type="multipart/form-data",  # without JavaScript: the page, 422
+                       data={"csrf_token": token, "reason": reason, "photos": (io.BytesIO(b"%PDF"), "x.jpg")})
+    assert resp.status_code == 422 and "<h1>Re-inspection" in resp.get_data(as_text=True)
+    assert f">{reason}</textarea>" in resp.get_data(as_text=True)
+    resp = client.post(url, headers=HX, content_type="multipart/form-data",
+                       data={"csrf_token": token, "reason": reason, "photos": (io.BytesIO(jpeg_bytes()), "y.jpg")})
+    assert resp.status_code == 200 and "Fix not accepted" in resp.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(WorkOrder, order.id).status == "open"
+
+
+def test_owner_link_box_has_copy_and_share_buttons(client, auth, demo, unit):
+    """The new link shows whole in a box, with a copy button and a share button (shown by the script)."""
+    auth.login("engineer")
+    token = auth.token(f"/handover/units/{unit.id}")
+    html = client.post(f"/handover/units/{unit.id}/link", data={"csrf_token": token}).get_data(as_text=True)
+    assert re.search(r'<textarea id="owner-url" class="linkbox" readonly', html)
+    assert re.search(r'<button type="button"[^>]*data-copy="owner-url"[^>]*>Copy the link</button>', html)
+    assert re.search(r'<button type="button"[^>]*data-share="owner-url"[^>]*>Share the link</button>', html)
+    assert '<p class="hint" id="owner-url-status" role="status"></p>' in html

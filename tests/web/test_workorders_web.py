@@ -2,6 +2,7 @@
 callbacks, notifications, webhooks, access."""
 import io
 import json
+import re
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -322,3 +323,110 @@ def test_dead_webhook_never_fails_the_request_and_is_retried(client, auth, demo,
 def _attempts(session):
     session.expire_all()
     return session.scalar(select(WebhookDelivery.attempts))
+
+
+def test_history_reads_in_the_viewers_language_with_names_and_local_times(client, auth, raised, demo):
+    """A manager's changes read as team, severity and status names and site-local times, in zh."""
+    order = raised[0]
+    auth.login("manager")
+    client.post("/language", data={"lang": "zh_Hans", "csrf_token": auth.token("/orders")})
+    assert act(client, auth, order, "reassign", team=demo.teams["customer_service"].id).status_code == 302
+    assert act(client, auth, order, "change", severity="critical", due="2030-01-02T09:30").status_code == 302
+    html = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    history = re.sub(r"<[^>]+>", " ", html[html.index('class="timeline"'):])  # the text a user reads
+    for code in ("customer_service", "cleaning", "critical", "minor", "major", "T09:30", "+00:00", "+08:00"):
+        assert code not in history, code
+    assert "班组：保洁 → 客服" in history
+    assert "严重程度：" in history and "→ 紧急" in history
+    assert "→ 2030-01-02 09:30" in history  # the site's wall clock, as on the rest of the page
+
+
+def test_a_changed_severity_alone_does_not_move_the_due_time(client, auth, raised, demo, session):
+    order = raised[0]
+    due = order.due_at
+    auth.login("manager")
+    prefilled = due.astimezone(demo.site.tz).strftime("%Y-%m-%dT%H:%M")  # what the form sends back
+    assert act(client, auth, order, "change", severity="critical", due=prefilled).status_code == 302
+    session.refresh(order)
+    assert order.due_at == due
+    html = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "Severity: Minor → Critical" in html and "Due:" not in html
+
+
+def test_crew_cannot_take_a_colleagues_order_but_a_supervisor_can_take_over(client, auth, raised, demo, session):
+    order = raised[0]
+    wo.act(session, order, demo.users["crew.cleaning"], "take")
+    mate = demo.users["crew.cleaning"].__class__(username="crew.mate", display_name="王师傅", role="crew")
+    mate.set_password("rounds-demo")
+    mate.sites.append(demo.site)
+    mate.teams.append(demo.teams["cleaning"])
+    session.add(mate)
+    session.commit()
+    auth.login("crew.mate")
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "/take#" not in page  # not offered
+    resp = act(client, auth, order, "take")
+    assert resp.status_code == 422 and "has this order" in resp.get_data(as_text=True)
+    session.refresh(order)
+    assert order.assignee.username == "crew.cleaning"
+    client.post("/logout", data={"csrf_token": auth.token("/orders")})
+    auth.login("supervisor")
+    name = demo.users["crew.cleaning"].display_name
+    assert f"Take over from {name}" in client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert act(client, auth, order, "take").status_code == 302
+    session.refresh(order)
+    assert order.assignee.username == "supervisor"
+    html = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "Taken over" in html and f"Assigned to: {name} → " in html
+
+
+def test_opening_an_alert_marks_it_read_and_the_badge_drops(client, auth, raised, session):
+    order = raised[1]
+    order.due_at = utcnow() - timedelta(minutes=5)
+    session.commit()
+    auth.login("manager")
+    assert 'class="count"' in client.get("/orders").get_data(as_text=True)
+    client.get(f"/orders/{order.id}")  # tapped in the list of alerts
+    assert 'class="count"' not in client.get("/orders").get_data(as_text=True)
+    assert session.scalar(select(Notification.read_at)) is not None
+
+
+def test_orders_late_for_days_say_days_and_hours(client, auth, raised, session):
+    order = raised[0]
+    order.due_at = utcnow() - timedelta(hours=489, minutes=3)
+    session.commit()
+    auth.login("crew.cleaning")
+    for html in (client.get("/orders").get_data(as_text=True),
+                 client.get(f"/orders/{order.id}").get_data(as_text=True)):
+        assert "Late by 20 days 9 h" in html and "489 h" not in html
+
+
+def test_refailing_an_answer_reopens_its_order_and_counts_it(client, auth, demo, session):
+    """Fail, pass, fail again: the order is reopened once, and its count says so."""
+    auth.login()
+    rnd = started_morning(demo)
+    token = auth.token(f"/rounds/{rnd.id}/checkpoints/1")
+    url, _, _ = item_url(rnd, "patrol_residential_common", "roads_clean")
+    for result in ("fail", "pass", "fail"):
+        client.post(url, headers=HX, content_type="multipart/form-data", data={
+            "result": result, "note": "leaves", "csrf_token": token,
+            "photos": (io.BytesIO(jpeg_bytes()), "before.jpg")})
+    order = session.scalar(select(WorkOrder))
+    assert order.status == "open"
+    assert order.reopen_count == [e.kind for e in order.events].count("reopened") == 1
+
+
+def test_a_refusal_comes_back_at_its_form_with_the_text_kept(client, auth, raised):
+    """A refused resolve: the message at the top of the page, linking to the form, and leading the
+    form (which the page's script focuses); the note kept."""
+    order = raised[0]
+    auth.login("crew.cleaning")
+    act(client, auth, order, "start")
+    html = act(client, auth, order, "resolve", note="swept the whole road").get_data(as_text=True)
+    message = "Add at least one “after” photo to resolve this order."
+    top = html[html.index("<h1>"):html.index('class="facts"')]
+    assert message in top and 'href="#act-resolve"' in top
+    form = html[html.index('id="act-resolve"'):]
+    assert form.index(message) < form.index("Take the after photo")  # the message leads the form
+    assert 'class="error refusal" role="alert"' in form
+    assert ">swept the whole road</textarea>" in form
