@@ -11,6 +11,7 @@ def create_app(config: type[Config] | None = Config) -> Flask:
     app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("Set ROUNDS_SECRET_KEY (make run generates one into instance/secret_key).")
+    setup_proxy(app)
     setup_extensions(app)
     setup_i18n(app)
     setup_login(app)
@@ -21,6 +22,16 @@ def create_app(config: type[Config] | None = Config) -> Flask:
     setup_background(app)
     setup_cli(app)
     return app
+
+
+def setup_proxy(app: Flask) -> None:
+    """Behind ROUNDS_TRUSTED_PROXIES reverse proxies, the client's address and scheme come from their
+    X-Forwarded-For / -Proto (login throttling counts per client address); with none, from the peer."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def setup_extensions(app: Flask) -> None:
@@ -88,6 +99,8 @@ def setup_security_headers(app: Flask) -> None:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["SESSION_COOKIE_SECURE"]:  # ROUNDS_SECURE_COOKIES=1: served over TLS only
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return resp
 
 

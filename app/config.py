@@ -28,7 +28,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Behind TLS: cookies only over HTTPS, and Strict-Transport-Security on every response.
     SESSION_COOKIE_SECURE = os.environ.get("ROUNDS_SECURE_COOKIES", "0") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -39,8 +41,19 @@ class Config:
     BASE_URL = os.environ.get("ROUNDS_BASE_URL", "http://127.0.0.1:5000")
     # How often a request may run the escalation sweep (seconds); `flask escalate` runs it on demand.
     SWEEP_INTERVAL_SECONDS = int(os.environ.get("ROUNDS_SWEEP_INTERVAL", "60"))
+    # Login throttling (in the database, so it holds across app servers): after 5 failures for one
+    # (username, address), or 20 from one address, a pause of 30 s that doubles with each further
+    # failure up to 15 minutes; failures count for an hour.
     LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_FIRST_PAUSE_SECONDS = 30
     LOGIN_LOCK_MINUTES = 15
+    LOGIN_FAILURE_MEMORY_MINUTES = 60
+    PASSWORD_MIN_LENGTH = 10
+    # Reverse proxies in front of the app whose X-Forwarded-For / -Proto are trusted (0: none, the
+    # peer's address is the client's). Behind one nginx: 1. More than the real number lets clients
+    # choose their own address.
+    TRUSTED_PROXIES = int(os.environ.get("ROUNDS_TRUSTED_PROXIES", "0"))
 
 
 class TestConfig(Config):

@@ -15,10 +15,17 @@ def configure(login) -> None:
     def load_user(user_id: str):
         from app.models import User
 
+        # The session holds "id.epoch" (User.get_id): a cookie issued before the user's last logout,
+        # password change or reset, or deactivation carries an old epoch and loads nobody.
+        ident, _, epoch = user_id.partition(".")
+        if not (ident.isdigit() and epoch.isdigit()):
+            return None
         # Every policy check needs the user's sites and teams: one statement loads all three.
         options = [joinedload(User.sites), joinedload(User.teams)]
-        user = db.session.get(User, int(user_id), options=options) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        user = db.session.get(User, int(ident), options=options)
+        if user is None or not user.active or user.session_epoch != int(epoch):
+            return None
+        return user
 
     @login.unauthorized_handler
     def unauthorized():

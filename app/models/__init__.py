@@ -9,13 +9,13 @@ from app.models.photo import Photo
 from app.models.round import Answer, Round, RoundStop, answer_photo
 from app.models.route import CheckIn, Checkpoint, Route, Schedule, checkpoint_template
 from app.models.site import Area, Site, SlaRule, Team
-from app.models.user import LoginThrottle, User, user_site, user_team
+from app.models.user import LoginFailure, User, user_site, user_team
 from app.models.workorder import (
     Notification, WebhookDelivery, WorkOrder, WorkOrderEvent, WorkOrderPhoto,
 )
 
 __all__ = [
-    "Answer", "Area", "ChecklistItem", "ChecklistTemplate", "Checkpoint", "LoginThrottle",
+    "Answer", "Area", "ChecklistItem", "ChecklistTemplate", "Checkpoint", "LoginFailure",
     "Photo", "Round", "RoundStop", "Route", "Schedule", "Site", "SiteItemTeam", "SlaRule",
     "Team", "TemplateVersion", "User", "WorkOrder", "WorkOrderEvent", "answer_photo",
     "Notification", "WebhookDelivery", "WorkOrderPhoto", "Building", "Defect", "DefectCheck",

@@ -1,8 +1,8 @@
-"""Users, their roles, sites and teams; login throttling."""
+"""Users, their roles, sites and teams; failed logins for throttling."""
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -33,6 +33,19 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
 
+_dummy_hashes: dict[str, str] = {}
+
+
+def check_dummy_password(password: str) -> bool:
+    """The same work as checking a real password (same method and cost), for unknown usernames:
+    without it an unknown name answers several times faster, which tells an attacker who exists."""
+    stored = _dummy_hashes.get(PASSWORD_HASH_METHOD)
+    if stored is None:
+        stored = _dummy_hashes[PASSWORD_HASH_METHOD] = hash_password("not-a-password-anyone-has")
+    check_password_hash(stored, password)
+    return False
+
+
 class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -41,6 +54,9 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16))
     locale: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of the id stored in the session cookie: raising it ends every session of the user
+    # (logout, a password change or reset, deactivation), copied cookies included.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     sites: Mapped[list[Site]] = relationship(secondary=user_site, order_by="Site.id")
     teams: Mapped[list[Team]] = relationship(secondary=user_team, order_by="Team.id")
@@ -50,6 +66,10 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        """What the session stores: the id and the session epoch ("12.3")."""
+        return f"{self.id}.{self.session_epoch}"
 
     @property
     def is_active(self) -> bool:
@@ -64,10 +84,14 @@ class User(UserMixin, db.Model):
         return {t.id for t in self.teams}
 
 
-class LoginThrottle(db.Model):
-    """Failed logins per key (a username or a client address), for lock-outs."""
+class LoginFailure(db.Model):
+    """One failed (or in-flight) login: inserted per attempt, so parallel attempts are all counted.
+    Throttling counts these rows per (username, address) and per address; a success deletes its pair."""
 
-    key: Mapped[str] = mapped_column(String(160), primary_key=True)
-    failures: Mapped[int] = mapped_column(default=0)
-    first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_login_failure_username_address_at", "username", "address", "at"),
+                      Index("ix_login_failure_address_at", "address", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))  # as typed, lower-cased
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

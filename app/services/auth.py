@@ -1,46 +1,108 @@
-"""Password login with throttling per username and per client address."""
-from datetime import timedelta
+"""Password login throttled per (username, address) and per address, with backoff; session epochs.
 
-from sqlalchemy import func, select
+Every attempt inserts a row before the password is checked and counts the rows already there, so
+parallel attempts are all counted (no read-modify-write of a counter) and at most the allowed number
+are checked. A success deletes its (username, address) pair; a refusal deletes its own row, so
+waiting out a pause is enough. A username alone is never locked: its owner, from an address that
+has not been failing, always gets in with the right password.
+"""
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from app.models import LoginThrottle, User
+from sqlalchemy import delete, func, select, update
+
+from app.models import LoginFailure, User
 from app.models.types import utcnow
+from app.models.user import check_dummy_password
 
 
-def _keys(username: str, address: str | None) -> list[str]:
-    return [f"user:{username.strip().lower()}", f"addr:{address or '-'}"]
+@dataclass(frozen=True)
+class Limits:
+    """How many failures before a pause, how long the first pause is, the longest, how long they count."""
+
+    per_pair: int = 5
+    per_address: int = 20
+    first_pause: timedelta = timedelta(seconds=30)
+    longest_pause: timedelta = timedelta(minutes=15)
+    memory: timedelta = timedelta(hours=1)
+
+    @classmethod
+    def from_config(cls, cfg) -> "Limits":
+        return cls(per_pair=cfg["LOGIN_MAX_FAILURES"], per_address=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+                   first_pause=timedelta(seconds=cfg["LOGIN_FIRST_PAUSE_SECONDS"]),
+                   longest_pause=timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"]),
+                   memory=timedelta(minutes=cfg["LOGIN_FAILURE_MEMORY_MINUTES"]))
+
+    def pause(self, failures: int, limit: int) -> timedelta:
+        """Backoff: the first pause at `limit` failures, doubling with each further one, capped."""
+        if failures < limit:
+            return timedelta(0)
+        return min(self.first_pause * 2 ** min(failures - limit, 30), self.longest_pause)
 
 
-def locked(session, username: str, address: str | None) -> bool:
-    """True while either the username or the address is locked out."""
-    now = utcnow()
-    rows = session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(_keys(username, address))))
-    return any(r.locked_until and r.locked_until > now for r in rows)
+@dataclass
+class Outcome:
+    """The user on success; else `wait` (a pause still running, the password not checked) or a failure."""
+
+    user: User | None = None
+    wait: timedelta | None = None
+
+    @property
+    def wait_minutes(self) -> int:
+        return max(1, math.ceil(self.wait.total_seconds() / 60)) if self.wait else 0
 
 
-def authenticate(session, username: str, password: str, address: str | None, *,
-                 max_failures: int, lock_minutes: int) -> User | None:
-    """The active user with these credentials, or None (and the failure is counted)."""
-    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
-    if user is not None and user.active and user.check_password(password):
-        for row in session.scalars(select(LoginThrottle).where(
-                LoginThrottle.key == _keys(username, address)[0])):
-            session.delete(row)
-        session.commit()
-        return user
-    now = utcnow()
-    window = timedelta(minutes=lock_minutes)
-    for key in _keys(username, address):
-        row = session.get(LoginThrottle, key)
-        if row is None or now - row.first_failure_at > window:
-            if row is None:
-                row = LoginThrottle(key=key)
-                session.add(row)
-            row.failures, row.first_failure_at, row.locked_until = 0, now, None
-        row.failures += 1
-        # The address gets more slack than one username: a site office shares one address.
-        limit = max_failures if key.startswith("user:") else max_failures * 4
-        if row.failures >= limit:
-            row.locked_until = now + window
+def _norm(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+def _wait(session, now: datetime, where, exclude_id: int, limit: int, limits: Limits) -> timedelta:
+    """How long the rows matching `where` (other than this attempt's own) still pause logins."""
+    count, last = session.execute(
+        select(func.count(LoginFailure.id), func.max(LoginFailure.at))
+        .where(*where, LoginFailure.at > now - limits.memory, LoginFailure.id != exclude_id)).one()
+    if not count or last is None:
+        return timedelta(0)
+    return max(timedelta(0), last + limits.pause(count, limit) - now)
+
+
+def authenticate(session, username: str, password: str, address: str | None, limits: Limits) -> Outcome:
+    """Check a password unless a pause is running for this (username, address) or this address.
+
+    Commits: the attempt must be visible to parallel requests before the password is checked."""
+    name, addr, now = _norm(username), (address or "-")[:64], utcnow()
+    attempt = LoginFailure(username=name, address=addr, at=now)
+    session.add(attempt)
     session.commit()
-    return None
+    pair = (LoginFailure.username == name, LoginFailure.address == addr)
+    wait = max(_wait(session, now, pair, attempt.id, limits.per_pair, limits),
+               _wait(session, now, (LoginFailure.address == addr,), attempt.id, limits.per_address, limits))
+    if wait:
+        session.execute(delete(LoginFailure).where(LoginFailure.id == attempt.id))
+        session.commit()
+        return Outcome(wait=wait)
+    user = session.scalar(select(User).where(func.lower(User.username) == name))
+    # An unknown username costs the same hash as a known one: the answer's timing tells nothing.
+    ok = user.check_password(password) if user is not None else check_dummy_password(password)
+    if ok and user.active:
+        session.execute(delete(LoginFailure).where(*pair))
+        session.commit()
+        return Outcome(user=user)
+    # The attempt's row stays as the failure; forget failures nobody counts any more.
+    session.execute(delete(LoginFailure).where(LoginFailure.at <= now - limits.memory))
+    session.commit()
+    return Outcome()
+
+
+def end_sessions(session, user: User) -> None:
+    """End every session of the user (each cookie carries the epoch it was issued under)."""
+    session.execute(update(User).where(User.id == user.id)
+                    .values(session_epoch=User.session_epoch + 1).execution_options(synchronize_session=False))
+    session.refresh(user, ["session_epoch"])
+
+
+def change_password(session, user: User, new_password: str) -> None:
+    """Set a new password and end the user's other sessions (the caller logs this one in again)."""
+    user.set_password(new_password)
+    end_sessions(session, user)

@@ -42,6 +42,10 @@ def save_user(session, actor: User, user: User | None, *, username: str, display
         session.add(user)
     if user is actor and not active:
         raise PeopleRefused(_l("You cannot deactivate yourself."))
+    if user.id is not None and user.active and not active:
+        from app.services.auth import end_sessions
+
+        end_sessions(session, user)  # a deactivated user's open sessions end now, not in 12 hours
     user.username, user.display_name, user.role, user.active = username, display_name.strip(), role, active
     user.sites, user.teams = list(sites), list(teams) if role == "crew" else []
     session.commit()
@@ -49,8 +53,10 @@ def save_user(session, actor: User, user: User | None, *, username: str, display
 
 
 def reset_password(session, user: User) -> str:
-    """A new temporary password, shown once to the manager to hand over."""
+    """A new temporary password, shown once to the manager to hand over; the user's sessions end."""
+    from app.services.auth import change_password
+
     password = "-".join(secrets.token_urlsafe(4) for _ in range(3))
-    user.set_password(password)
+    change_password(session, user, password)
     session.commit()
     return password

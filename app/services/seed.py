@@ -200,15 +200,20 @@ def seed_demo(session, password: str = DEMO_PASSWORD) -> bool:
     return True
 
 
-def seed_history(session, site: Site, days: int = 30, now=None, seed: int = 7) -> int:
+def seed_history(session, site: Site, days: int = 30, now=None, seed: int = 7, store=None) -> int:
     """Plausible past rounds and work orders for the demo's manager screens; returns rounds created.
 
     Mostly on time, some late, a few missed; about one item in forty fails; orders in every state,
-    some overdue and some reopened. Deterministic (a seeded random), and skipped for days that
-    already have walked rounds, so running it twice changes nothing.
+    some overdue and some reopened. The history obeys the app's own rules: every failure carries a
+    photo and the supervisor's note, every fix an "after" photo and a note of what was done, every
+    reopen a reason (written in Chinese, as the demo estate's staff write them), and each order moves
+    only along the lifecycle. Deterministic (a seeded random), and skipped for days that already have
+    walked rounds, so running it twice changes nothing.
     """
     import random
     from datetime import timedelta
+
+    from flask import current_app
 
     from app.models import Answer, RoundStop, WorkOrder, WorkOrderEvent
     from app.models.types import utcnow
@@ -216,11 +221,13 @@ def seed_history(session, site: Site, days: int = 30, now=None, seed: int = 7) -
     from app.services.workorders import due_at, team_for_item
 
     now = now or utcnow()
+    store = store or current_app.extensions["photo_store"]
     today = schedule.site_today(site, now)
     sups = [u for u in session.scalars(select(User).where(User.role == "supervisor")) if site in u.sites]
     crews = {t.id: [u for u in t_users] for t, t_users in
              ((t, session.scalars(select(User).join(User.teams).where(Team.id == t.id)).all()) for t in site.teams)}
     created = 0
+    photos = None  # made on the first failure: a history without one needs none
     for back in range(days, 0, -1):
         day = today - timedelta(days=back)
         for rnd in schedule.rounds_for_day(session, site, day):
@@ -253,10 +260,15 @@ def seed_history(session, site: Site, days: int = 30, now=None, seed: int = 7) -
                         answer = Answer(round_id=rnd.id, stop_id=stop.id, item_id=item.id, result=result,
                                         note="", answered_by_id=sup.id, answered_at=t)
                         session.add(answer)
+                        if result == "fail":
+                            # A failure is shown, not just ticked: a photo and a word from the supervisor.
+                            photos = photos or _history_photos(session, store, site, sup)
+                            answer.note = rng.choice(HISTORY_FAIL_NOTES)
+                            answer.photos.append(rng.choice(photos["before"]))
                         if result == "fail" and tpl.on_fail == "work_order":
                             session.flush()
                             _history_order(session, rng, site, rnd, stop, item, answer, sup, t, now, crews,
-                                           team_for_item, due_at, WorkOrder, WorkOrderEvent)
+                                           team_for_item, due_at, WorkOrder, WorkOrderEvent, photos)
             rnd.finished_at = t + timedelta(minutes=rng.randint(3, 10))
             created += 1
     if created:
@@ -291,10 +303,52 @@ def _history_logs(session, site: Site, today, now) -> None:
                             read_at=now - timedelta(days=back - 1) if comment else None))
 
 
+# What the demo's staff write (in Chinese, like the estate's own staff): a failure seen, a fix done, a reopen.
+HISTORY_FAIL_NOTES = ["现场发现问题，已拍照。", "巡查时发现，请尽快处理。", "与标准不符，已通知相关班组。",
+                      "已提醒现场人员，待派工处理。"]
+HISTORY_FIX_NOTES = ["已清理干净，现场恢复正常。", "已更换损坏部件，测试正常。", "已整改完毕，拍照留存。",
+                     "已补充物品并摆放整齐。", "已修复并复查，无异常。"]
+HISTORY_REOPEN_NOTES = ["整改不到位，请重新处理。", "复查仍有问题，需返工。"]
+HISTORY_REFIX_NOTES = ["已返工处理，复查合格。", "已重新整改，现场已恢复。"]
+
+
+def _history_photos(session, store, site: Site, user: User) -> dict:
+    """A few small "before" and "after" pictures, made with Pillow and stored like any upload."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from app.services.uploads import normalise_all, store_photos
+
+    def picture(ground, mark, after: bool) -> bytes:
+        img = Image.new("RGB", (640, 480), ground)
+        draw = ImageDraw.Draw(img)
+        for x in range(0, 640, 80):  # paving joints
+            draw.line([(x, 0), (x + 120, 480)], fill=tuple(c - 25 for c in ground), width=3)
+        if after:  # clean ground and a tick
+            draw.line([(250, 250), (300, 300), (400, 180)], fill=(30, 130, 60), width=18)
+        else:  # a stain or a broken thing
+            draw.ellipse([200, 150, 440, 330], fill=mark)
+            draw.line([(180, 340), (460, 140)], fill=(60, 60, 60), width=8)
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=80)
+        return buf.getvalue()
+
+    grounds = [((205, 205, 200), (120, 90, 60)), ((190, 200, 175), (150, 60, 40)), ((210, 200, 185), (90, 90, 120))]
+    made = {}
+    for kind, after in (("before", False), ("after", True)):
+        blobs = [picture(ground, mark, after) for ground, mark in grounds]
+        made[kind] = store_photos(session, store, site, user, normalise_all(blobs))
+    session.flush()
+    return made
+
+
 def _history_order(session, rng, site, rnd, stop, item, answer, sup, at, now, crews, team_for_item, due_at,
-                   WorkOrder, WorkOrderEvent):
+                   WorkOrder, WorkOrderEvent, photos):
     """One work order from a past failure, moved along its lifecycle as far as its age allows."""
     from datetime import timedelta
+
+    from app.models import WorkOrderPhoto
 
     team = team_for_item(session, site.id, item)
     due = due_at(session, team, item.severity, at)
@@ -318,11 +372,16 @@ def _history_order(session, rng, site, rnd, stop, item, answer, sup, at, now, cr
         resolved = at + took
         if resolved > now - timedelta(hours=1):
             resolved = now - timedelta(hours=2)
+        # Resolving takes an "after" photo and a note of what was done (README: work-order lifecycle).
         events += [("started", crew.id, at + took / 3, "open", "in_progress", ""),
-                   ("resolved", crew.id, resolved, "in_progress", "resolved", "done")]
-        if rng.random() < 0.1:
-            events += [("reopened", sup.id, resolved + timedelta(hours=2), "resolved", "open", "not done properly"),
-                       ("resolved", crew.id, resolved + timedelta(hours=6), "open", "resolved", "done again")]
+                   ("resolved", crew.id, resolved, "in_progress", "resolved", rng.choice(HISTORY_FIX_NOTES))]
+        # Some fixes do not hold: reopened with a reason, started and resolved again (if there was time).
+        if rng.random() < 0.1 and resolved + timedelta(hours=7) < now:
+            events += [("reopened", sup.id, resolved + timedelta(hours=2), "resolved", "open",
+                        rng.choice(HISTORY_REOPEN_NOTES)),
+                       ("started", crew.id, resolved + timedelta(hours=3), "open", "in_progress", ""),
+                       ("resolved", crew.id, resolved + timedelta(hours=6), "in_progress", "resolved",
+                        rng.choice(HISTORY_REFIX_NOTES))]
             order.reopen_count = 1
             resolved += timedelta(hours=6)
         order.assignee_id, order.resolved_at = crew.id, resolved
@@ -333,5 +392,9 @@ def _history_order(session, rng, site, rnd, stop, item, answer, sup, at, now, cr
         else:
             order.status = "resolved"
     for kind, actor, when, frm, to, note in events:
-        session.add(WorkOrderEvent(order_id=order.id, kind=kind, actor_id=actor, at=when, from_status=frm,
-                                   to_status=to, note=note))
+        event = WorkOrderEvent(order_id=order.id, kind=kind, actor_id=actor, at=when, from_status=frm,
+                               to_status=to, note=note)
+        session.add(event)
+        if kind == "resolved":
+            session.add(WorkOrderPhoto(order=order, photo_id=rng.choice(photos["after"]).id, event=event,
+                                       kind="after"))

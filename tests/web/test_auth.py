@@ -1,9 +1,12 @@
 """Login, throttling, sessions, CSRF, language choice."""
+import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 import pytest
+from sqlalchemy import func, select
 
+from app.extensions import db
 from tests.conftest import csrf_from
 
 
@@ -30,14 +33,184 @@ def test_wrong_password_is_refused_with_a_message(client, auth, demo):
     assert "Wrong username or password" in resp.get_data(as_text=True)
 
 
-def test_login_is_throttled_after_repeated_failures(client, auth, demo):
-    """Five failures lock the account: even the right password is refused for a while."""
+def login_from(client, address, username="supervisor", password="rounds-demo", lang="en"):
+    """Log in through the form as if from `address` (the peer address the app sees)."""
+    env = {"REMOTE_ADDR": address}
+    page = client.get("/login", environ_base=env)
+    return client.post("/login", environ_base=env, headers={"Accept-Language": lang},
+                       data={"username": username, "password": password,
+                             "csrf_token": csrf_from(page.get_data(as_text=True))})
+
+
+def shift_failures(session, seconds):
+    """Move every recorded failure `seconds` into the past (time passing, without waiting)."""
+    from datetime import timedelta
+
+    from app.models import LoginFailure
+
+    for row in session.scalars(select(LoginFailure)):
+        row.at -= timedelta(seconds=seconds)
+    session.commit()
+
+
+def test_five_failures_pause_that_address_with_the_username_kept(client, demo):
+    """Five failures from one address pause its tries at that username: 429, a message, the name kept."""
     for _ in range(5):
-        assert auth.login(password="bad").status_code == 401
-    resp = auth.login()
-    assert resp.status_code == 429
-    assert "Too many failed attempts" in resp.get_data(as_text=True)
+        assert login_from(client, "10.0.0.66", password="bad").status_code == 401
+    resp = login_from(client, "10.0.0.66")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) <= 30
+    assert "Too many failed attempts. Try again in 1 minute." in html
+    assert re.search(r'<input[^>]*id="username"[^>]*value="supervisor"', html)
     assert client.get("/today").status_code == 302  # still not logged in
+    zh = login_from(client, "10.0.0.66", lang="zh-CN").get_data(as_text=True)
+    assert "失败次数过多" in zh and 'value="supervisor"' in zh
+
+
+def test_attacker_cannot_lock_the_owner_out(client, demo):
+    """Failures from another address never stop the owner's right password from theirs."""
+    for _ in range(12):
+        login_from(client, "203.0.113.9", password="guess")
+    assert login_from(client, "203.0.113.9").status_code == 429
+    resp = login_from(client, "10.1.2.3")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+
+
+def test_pauses_back_off_and_end(client, demo, session):
+    """30 s after the fifth failure, 60 s after the sixth; once over, the right password works."""
+    for _ in range(5):
+        login_from(client, "10.0.0.7", password="bad")
+    shift_failures(session, 31)
+    assert login_from(client, "10.0.0.7", password="bad").status_code == 401  # checked: the sixth failure
+    assert login_from(client, "10.0.0.7").status_code == 429
+    shift_failures(session, 31)
+    assert login_from(client, "10.0.0.7").status_code == 429  # 60 s now
+    shift_failures(session, 30)
+    assert login_from(client, "10.0.0.7").status_code == 302
+
+
+def test_success_clears_the_pair(client, auth, demo, session):
+    """A successful login forgets that username's failures from that address."""
+    from app.models import LoginFailure
+
+    for _ in range(4):
+        login_from(client, "10.0.0.8", password="bad")
+    assert login_from(client, "10.0.0.8").status_code == 302
+    assert session.scalar(select(func.count(LoginFailure.id))) == 0
+    client.post("/logout", data={"csrf_token": auth.token()})
+    for _ in range(4):
+        assert login_from(client, "10.0.0.8", password="bad").status_code == 401
+    assert login_from(client, "10.0.0.8").status_code == 302
+
+
+def test_twenty_failures_pause_the_address_for_every_username(client, demo):
+    """Guessing across usernames from one address pauses that address, and only that one."""
+    for i in range(20):
+        login_from(client, "198.51.100.4", username=f"nobody{i}", password="x")
+    assert login_from(client, "198.51.100.4").status_code == 429
+    assert login_from(client, "198.51.100.5").status_code == 302
+
+
+def test_unknown_username_costs_the_same_hash(client, demo, monkeypatch):
+    """An unknown username is checked against a dummy hash of the same method: no timing tell."""
+    import app.models.user as user_model
+
+    checked = []
+    real = user_model.check_password_hash
+
+    def spy(pwhash, password):
+        checked.append(pwhash.split("$")[0])
+        return real(pwhash, password)
+
+    monkeypatch.setattr(user_model, "check_password_hash", spy)
+    assert login_from(client, "10.0.0.9", username="no.such.user", password="whatever").status_code == 401
+    assert login_from(client, "10.0.0.9", username="supervisor", password="whatever").status_code == 401
+    method = demo.users["supervisor"].password_hash.split("$")[0]
+    assert checked == [method, method]
+    demo.users["supervisor2"].active = False
+    db.session.commit()
+    assert login_from(client, "10.0.0.9", username="supervisor2").status_code == 401
+    assert len(checked) == 3  # a deactivated account costs the same too
+
+
+def test_parallel_wrong_passwords_are_all_counted(app, demo, monkeypatch):
+    """Ten wrong passwords at once: at most five are checked, and every check is recorded."""
+    import threading
+    import time
+
+    import app.models.user as user_model
+    from tests.conftest import FreshGlobalsClient
+
+    checks, lock = [], threading.Lock()
+    real = user_model.check_password_hash
+
+    def slow(pwhash, password):
+        with lock:
+            checks.append(1)
+        time.sleep(0.3)  # a real scrypt check takes about this long: the requests overlap
+        return real(pwhash, password)
+
+    monkeypatch.setattr(user_model, "check_password_hash", slow)
+    app.test_client_class = FreshGlobalsClient
+    clients = [app.test_client() for _ in range(10)]
+    tokens = [csrf_from(c.get("/login").get_data(as_text=True)) for c in clients]
+    barrier = threading.Barrier(10)
+    statuses = []
+
+    def attempt(c, token):
+        barrier.wait()
+        resp = c.post("/login", data={"username": "supervisor", "password": "wrong", "csrf_token": token})
+        with lock:
+            statuses.append(resp.status_code)
+
+    threads = [threading.Thread(target=attempt, args=pair) for pair in zip(clients, tokens)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert set(statuses) <= {401, 429} and len(statuses) == 10
+    assert 1 <= len(checks) <= 5  # the others were refused without a check
+    from app.models import LoginFailure
+
+    db.session.remove()
+    recorded = db.session.scalar(select(func.count(LoginFailure.id)))
+    assert recorded == len(checks) == statuses.count(401)
+
+
+def test_client_address_comes_through_trusted_proxies(app, demo):
+    """With ROUNDS_TRUSTED_PROXIES=1 users behind the proxy are told apart; without, the header is ignored."""
+    from app import create_app
+    from tests.conftest import FreshGlobalsClient
+
+    config = type("ProxiedConfig", (), {**{k: v for k, v in app.config.items() if k.isupper()},
+                                        "TRUSTED_PROXIES": 1})
+    proxied = create_app(config)
+    proxied.test_client_class = FreshGlobalsClient
+    try:
+        behind = proxied.test_client()
+        behind.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+        def via_proxy(client, forwarded, username, password):
+            headers = {"X-Forwarded-For": forwarded}
+            token = csrf_from(client.get("/login", headers=headers).get_data(as_text=True))
+            return client.post("/login", headers=headers, data={"username": username, "password": password,
+                                                                 "csrf_token": token})
+
+        for i in range(20):
+            via_proxy(behind, "198.51.100.20", f"nobody{i}", "x")
+        assert via_proxy(behind, "198.51.100.20", "supervisor", "rounds-demo").status_code == 429
+        assert via_proxy(behind, "198.51.100.21", "supervisor", "rounds-demo").status_code == 302
+    finally:
+        with proxied.app_context():
+            db.engine.dispose()
+    direct = app.test_client()
+    token = csrf_from(direct.get("/login").get_data(as_text=True))
+    direct.post("/login", headers={"X-Forwarded-For": "192.0.2.1"},
+                data={"username": "supervisor", "password": "bad", "csrf_token": token})
+    from app.models import LoginFailure
+
+    assert db.session.scalar(select(LoginFailure.address).where(LoginFailure.username == "supervisor")) \
+        == "127.0.0.1"
 
 
 def test_next_only_goes_to_this_site(client, demo):
