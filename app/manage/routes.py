@@ -1,5 +1,5 @@
 """Managers' settings pages."""
-from flask import Blueprint, abort, current_app, flash, redirect, request, stream_with_context, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -116,10 +116,8 @@ def export(what: str):
     """Answers, rounds or work orders of a site and date range as CSV, streamed."""
     managers_only()
     site, _sites, start, end = _site_and_range(EXPORT_MAX_DAYS)
-    resp = current_app.response_class(stream_with_context(exports.rows(db.session, what, site, start, end)),
-                                      mimetype="text/csv")
-    resp.headers["Content-Disposition"] = f'attachment; filename="{what}-{site.code}-{start}-{end}.csv"'
-    return resp
+    return exports.csv_response(exports.rows(db.session, what, site, start, end),
+                                f"{what}-{site.code}-{start}-{end}.csv")
 
 
 @bp.get("/dashboard")
@@ -306,6 +304,7 @@ def templates_yaml():
     managers_only()
     resp = current_app.response_class(svc.export_yaml(db.session), mimetype="application/yaml")
     resp.headers["Content-Disposition"] = 'attachment; filename="checklists.yaml"'
+    resp.headers["Cache-Control"] = "private, no-store"  # like every export
     return resp
 
 

@@ -1,5 +1,6 @@
 """CSV exports of answers, rounds and work orders for a site and date range, streamed row by row:
-`yield_per` keeps a year of data from being built in memory."""
+`yield_per` keeps a year of data from being built in memory. Every CSV the app sends goes through
+`csv_lines` (formula cells neutralised) and `csv_response` (private, never cached)."""
 import csv
 import io
 from datetime import date, datetime, time, timedelta
@@ -11,62 +12,102 @@ from app.models import Answer, Round, RoundStop, Site, WorkOrder
 from app.services import schedule
 
 BATCH = 1000
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...) leaks the sheet,
+# +cmd|... runs a program): such text gets a leading apostrophe, which shows it as plain text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _writer():
+def safe_cell(value):
+    """The value as a spreadsheet will show it and never run it."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def stream(session, query, scalars: bool = True, batch: int = BATCH):
+    """A query's rows fetched `batch` at a time, lazily; the cursor is closed even if a download stops."""
+    result = session.execute(query.execution_options(yield_per=batch))
+    if scalars:
+        result = result.scalars()
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+def csv_lines(header: list[str], records):
+    """Yield CSV text: a BOM (Excel then reads the Chinese as UTF-8) with the header, then one line per record."""
     buf = io.StringIO()
-    return buf, csv.writer(buf)
+    writer = csv.writer(buf)
+
+    def line(values) -> str:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow([safe_cell(v) for v in values])
+        return buf.getvalue()
+
+    try:
+        yield "\ufeff" + line(header)
+        for record in records:
+            yield line(record)
+    finally:
+        close = getattr(records, "close", None)
+        if close is not None:  # a download stopped half way: the query's cursor closes now
+            close()
 
 
-def _flush(buf) -> str:
-    out = buf.getvalue()
-    buf.seek(0)
-    buf.truncate()
-    return out
+def csv_response(lines, filename: str):
+    """Stream CSV lines as a download that no shared cache or browser cache keeps."""
+    from flask import current_app, stream_with_context
+
+    resp = current_app.response_class(stream_with_context(lines), mimetype="text/csv")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
 
 
 def rows(session, what: str, site: Site, start: date, end: date):
-    """Yield CSV text: a BOM and header, then one line per record."""
-    buf, w = _writer()
+    """Yield CSV text for `what` (rounds, answers or orders): a BOM and header, then one line per record."""
+    header, records = _records(session, what, site, start, end)
+    return csv_lines(header, records)
+
+
+def _records(session, what: str, site: Site, start: date, end: date):
+    """The header and a generator of rows for one export."""
     tz = site.tz
 
     def local(dt: datetime | None) -> str:
         return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if dt else ""
 
-    yield "\ufeff"  # Excel reads the Chinese text as UTF-8
     if what == "rounds":
-        w.writerow(["round", "date", "slot", "route", "window_start", "window_end", "started", "finished",
-                    "status", "supervisor"])
         query = (select(Round).where(Round.site_id == site.id, Round.date >= start, Round.date <= end)
                  .options(joinedload(Round.route), joinedload(Round.supervisor)).order_by(Round.date, Round.id))
-        for r in session.scalars(query.execution_options(yield_per=BATCH)):
-            w.writerow([r.id, r.date.isoformat(), r.slot, r.route.code, local(r.window_start),
-                        local(r.window_end), local(r.started_at), local(r.finished_at),
-                        schedule.round_status(r), r.supervisor.username if r.supervisor else ""])
-            yield _flush(buf)
-    elif what == "answers":
-        w.writerow(["answer", "round", "date", "slot", "checkpoint", "item", "text_zh", "result", "note",
-                    "answered_by", "answered_at"])
+        return (["round", "date", "slot", "route", "window_start", "window_end", "started", "finished",
+                 "status", "supervisor"],
+                ([r.id, r.date.isoformat(), r.slot, r.route.code, local(r.window_start), local(r.window_end),
+                  local(r.started_at), local(r.finished_at), schedule.round_status(r),
+                  r.supervisor.username if r.supervisor else ""]
+                 for r in stream(session, query)))
+    if what == "answers":
         query = (select(Answer, Round, RoundStop).join(Round, Answer.round_id == Round.id)
                  .join(RoundStop, Answer.stop_id == RoundStop.id)
                  .where(Round.site_id == site.id, Round.date >= start, Round.date <= end)
                  .options(joinedload(Answer.item), joinedload(RoundStop.checkpoint))
                  .order_by(Round.date, Round.id, RoundStop.position, Answer.id))
-        for a, r, stop in session.execute(query.execution_options(yield_per=BATCH)):
-            w.writerow([a.id, r.id, r.date.isoformat(), r.slot, stop.checkpoint.name_zh, a.item.code,
-                        a.item.text_zh, a.result or "", a.note, a.answered_by_id or "", local(a.answered_at)])
-            yield _flush(buf)
-    else:
-        w.writerow(["order", "source", "team", "area", "title_zh", "title_en", "severity", "status", "raised",
-                    "due", "resolved", "closed", "reopened", "assignee"])
-        lo = datetime.combine(start, time(0), tzinfo=tz)
-        hi = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
-        query = (select(WorkOrder).where(WorkOrder.site_id == site.id, WorkOrder.created_at >= lo,
-                                         WorkOrder.created_at < hi)
-                 .options(joinedload(WorkOrder.team), joinedload(WorkOrder.area), joinedload(WorkOrder.assignee))
-                 .order_by(WorkOrder.created_at, WorkOrder.id))
-        for o in session.scalars(query.execution_options(yield_per=BATCH)):
-            w.writerow([o.id, o.source, o.team.code, o.area.code if o.area else "", o.title_zh, o.title_en,
-                        o.severity, o.status, local(o.created_at), local(o.due_at), local(o.resolved_at),
-                        local(o.closed_at), o.reopen_count, o.assignee.username if o.assignee else ""])
-            yield _flush(buf)
+        return (["answer", "round", "date", "slot", "checkpoint", "item", "text_zh", "result", "note",
+                 "answered_by", "answered_at"],
+                ([a.id, r.id, r.date.isoformat(), r.slot, stop.checkpoint.name_zh, a.item.code, a.item.text_zh,
+                  a.result or "", a.note, a.answered_by_id or "", local(a.answered_at)]
+                 for a, r, stop in stream(session, query, scalars=False)))
+    lo = datetime.combine(start, time(0), tzinfo=tz)
+    hi = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
+    query = (select(WorkOrder).where(WorkOrder.site_id == site.id, WorkOrder.created_at >= lo,
+                                     WorkOrder.created_at < hi)
+             .options(joinedload(WorkOrder.team), joinedload(WorkOrder.area), joinedload(WorkOrder.assignee))
+             .order_by(WorkOrder.created_at, WorkOrder.id))
+    return (["order", "source", "team", "area", "title_zh", "title_en", "severity", "status", "raised",
+             "due", "resolved", "closed", "reopened", "assignee"],
+            ([o.id, o.source, o.team.code, o.area.code if o.area else "", o.title_zh, o.title_en, o.severity,
+              o.status, local(o.created_at), local(o.due_at), local(o.resolved_at), local(o.closed_at),
+              o.reopen_count, o.assignee.username if o.assignee else ""]
+             for o in stream(session, query)))
