@@ -84,9 +84,12 @@ class WorkOrder(db.Model):
 
     @property
     def after_photos(self) -> list[Photo]:
-        """The photos of the latest fix (an earlier, rejected fix stays in the history)."""
-        resolved = [e for e in self.events if e.kind == "resolved"]
-        return resolved[-1].photos if resolved else []
+        """The photos of the latest fix (an earlier, rejected fix stays in the history).
+
+        Read from the photo links, not the events, so a list that loads the links pays nothing per row."""
+        after = [link for link in self.photo_links if link.kind == "after"]
+        latest = max((link.event_id or 0 for link in after), default=None)
+        return [link.photo for link in after if (link.event_id or 0) == latest]
 
     @property
     def last_reopen(self) -> "WorkOrderEvent | None":

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.models import (
     Answer, ChecklistItem, Photo, SiteItemTeam, SlaRule, Team, User, WorkOrder, WorkOrderEvent,
@@ -130,8 +131,8 @@ def open_orders_for_team(session, team: Team) -> list[WorkOrder]:
         session.scalars(
             select(WorkOrder)
             .where(WorkOrder.team_id == team.id, WorkOrder.status.in_(OPEN_STATUSES))
-            .order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
-        )
+            .options(*LIST_LOADS).order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
+        ).unique()
     )
 
 
@@ -395,8 +396,6 @@ def queue(session, user: User, *, status: str = "active", area_id: int | None = 
           since: datetime | None = None, limit: int = 200) -> list[WorkOrder]:
     """The work queue: overdue first, then by due time, filtered as the URL says (the dashboard's
     figures link here with their filters)."""
-    from sqlalchemy.orm import joinedload, selectinload
-
     query = visible_orders(user)
     if status == "mine":
         query = query.where(WorkOrder.assignee_id == user.id, WorkOrder.status.in_(ACTIVE_STATUSES))
@@ -418,28 +417,46 @@ def queue(session, user: User, *, status: str = "active", area_id: int | None = 
             query = query.where(ChecklistItem.code == item_code)
     if since:
         query = query.where(WorkOrder.created_at >= since)
-    query = query.options(
-        joinedload(WorkOrder.team), joinedload(WorkOrder.area), joinedload(WorkOrder.site),
-        joinedload(WorkOrder.assignee),
-        selectinload(WorkOrder.answer).selectinload(Answer.photos),
-        selectinload(WorkOrder.photo_links).joinedload(WorkOrderPhoto.photo),
-    ).order_by(*queue_order()).limit(limit)
+    query = query.options(*LIST_LOADS).order_by(*queue_order()).limit(limit)
     return list(session.scalars(query).unique())
 
 
-def to_verify(session, user: User) -> list[WorkOrder]:
-    """Resolved orders waiting for a supervisor, oldest resolution first."""
-    return list(session.scalars(visible_orders(user).where(WorkOrder.status == "resolved")
-                                .order_by(WorkOrder.resolved_at, WorkOrder.id)))
+# What a list row shows (team, place, assignee, a before or after thumbnail): loaded with the list,
+# so a list costs the same few statements at 20 rows or 200.
+LIST_LOADS = (
+    joinedload(WorkOrder.team), joinedload(WorkOrder.area), joinedload(WorkOrder.site),
+    joinedload(WorkOrder.assignee),
+    selectinload(WorkOrder.answer).selectinload(Answer.photos),
+    selectinload(WorkOrder.photo_links).joinedload(WorkOrderPhoto.photo),
+)
 
 
-def blocked(session, user: User) -> list[WorkOrder]:
+def to_verify(session, user: User, limit: int = 200) -> list[WorkOrder]:
+    """Resolved orders waiting for a supervisor, oldest resolution first, with who fixed them."""
+    query = (visible_orders(user).where(WorkOrder.status == "resolved")
+             .options(*LIST_LOADS, selectinload(WorkOrder.events).joinedload(WorkOrderEvent.actor))
+             .order_by(WorkOrder.resolved_at, WorkOrder.id).limit(limit))
+    return list(session.scalars(query).unique())
+
+
+def blocked(session, user: User, limit: int = 200) -> list[WorkOrder]:
     """Orders a crew could not fix, waiting for a supervisor's decision."""
-    return list(session.scalars(visible_orders(user).where(WorkOrder.status == "blocked")
-                                .order_by(WorkOrder.due_at, WorkOrder.id)))
+    return list(session.scalars(visible_orders(user).where(WorkOrder.status == "blocked").options(*LIST_LOADS)
+                                .order_by(WorkOrder.due_at, WorkOrder.id).limit(limit)).unique())
 
 
-def callbacks_due(session, user: User) -> list[WorkOrder]:
+def lead_counts(session, user: User) -> dict[str, int]:
+    """The supervisor's tiles in one statement: to verify, can't fix, callbacks due."""
+    subq = visible_orders(user).subquery()
+    row = session.execute(select(
+        func.count().filter(subq.c.status == "resolved"),
+        func.count().filter(subq.c.status == "blocked"),
+        func.count().filter(subq.c.callback == "due"),
+    ).select_from(subq)).one()
+    return {"verify": row[0], "blocked": row[1], "callbacks": row[2]}
+
+
+def callbacks_due(session, user: User, limit: int = 200) -> list[WorkOrder]:
     """Closed owner complaints whose callback (回访) is still to be made."""
-    return list(session.scalars(visible_orders(user).where(WorkOrder.callback == "due")
-                                .order_by(WorkOrder.closed_at, WorkOrder.id)))
+    return list(session.scalars(visible_orders(user).where(WorkOrder.callback == "due").options(*LIST_LOADS)
+                                .order_by(WorkOrder.closed_at, WorkOrder.id).limit(limit)).unique())

@@ -56,11 +56,7 @@ def queue():
     teams = [t for t in db.session.scalars(select(Team).where(Team.site_id.in_(site_ids))
                                            .order_by(Team.site_id, Team.id))
              if can(current_user, "view_orders", t)]
-    counts = {} if current_user.role not in LEADS else {
-        "verify": len(svc.to_verify(db.session, current_user)),
-        "blocked": len(svc.blocked(db.session, current_user)),
-        "callbacks": len(svc.callbacks_due(db.session, current_user)),
-    }
+    counts = {} if current_user.role not in LEADS else svc.lead_counts(db.session, current_user)
     return render("workorders/queue.html", "workorders/_queue.html", orders=orders, status=status,
                   area_id=area_id, team_id=team_id, areas=areas, teams=teams, counts=counts,
                   now=utcnow())
