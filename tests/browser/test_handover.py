@@ -328,10 +328,12 @@ def test_engineer_walks_the_unit_signs_and_gives_the_owner_a_link(demo, phone_fa
     expect(eng.locator("h1")).to_have_text(f"Defects found in {UNIT}")
     listed = eng.locator("ol.defects > li.card")
     expect(listed).to_have_count(3)
+    # What the engineer wrote comes first; where, and the standard it falls short of, below.
     expect(listed.locator("p.otitle")).to_have_text([
-        re.compile(rf"^Kitchen · {KITCHEN_ITEM}"), re.compile(rf"^Bedroom 2 · {BEDROOM_ITEM}"),
+        "Kitchen · Waste trap drips when the tap runs", "Bedroom 2 · Handle does not lock the sash",
         f"Balcony · {concern_text}"])
-    expect(listed.nth(0)).to_contain_text("Under the sink, left cabinet")
+    expect(listed.nth(0).locator("p.where")).to_have_text("Where: Under the sink, left cabinet")
+    expect(listed.nth(0).locator("p.standard")).to_have_text(re.compile(rf"^Standard: {KITCHEN_ITEM}"))
     expect(listed.nth(2)).to_contain_text("Owner's concern")
     images_loaded(eng, listed.locator("ul.thumbs img"))
     ready(eng)
@@ -362,7 +364,7 @@ def test_engineer_walks_the_unit_signs_and_gives_the_owner_a_link(demo, phone_fa
     eng.get_by_role("button", name="New link for the owner").tap()
     qr = eng.locator("section.qr")
     expect(qr.locator(".qrcode[role=img] svg")).to_be_visible()
-    owner_url = eng.locator("input#owner-url").input_value()
+    owner_url = eng.locator("textarea#owner-url").input_value()
     assert OWNER_URL.match(owner_url), owner_url
     token = OWNER_URL.match(owner_url).group(1)
     box = qr.locator(".qrcode svg").bounding_box()
@@ -381,10 +383,11 @@ def test_engineer_walks_the_unit_signs_and_gives_the_owner_a_link(demo, phone_fa
     defects = owner.locator("ol.defects > li.card")
     expect(defects).to_have_count(3)
     expect(defects.locator("p.meta")).to_have_text([re.compile(r"^\s*整改中")] * 3)
-    expect(defects.nth(0).locator("p.otitle")).to_have_text(re.compile(r"^厨房 · 水槽龙头冷热水正常"))
-    expect(defects.nth(1).locator("p.otitle")).to_have_text(re.compile(r"^卧室 2 · 窗户开关锁闭正常"))
+    expect(defects.nth(0).locator("p.otitle")).to_have_text("厨房 · Waste trap drips when the tap runs")
+    expect(defects.nth(1).locator("p.otitle")).to_have_text("卧室 2 · Handle does not lock the sash")
     expect(defects.nth(2).locator("p.otitle")).to_have_text(f"阳台 · {concern_text}")
-    expect(defects.nth(0)).to_contain_text("Under the sink, left cabinet")
+    expect(defects.nth(0).locator("p.where")).to_have_text("位置：Under the sink, left cabinet")
+    expect(defects.nth(0).locator("p.standard")).to_have_text(re.compile(r"^验收标准：水槽龙头冷热水正常"))
     befores = defects.locator(".beforeafter section:first-child img")
     expect(befores).to_have_count(3)
     images_loaded(owner, befores)
@@ -459,7 +462,8 @@ def test_crews_rectify_owner_follows_and_reinspection_hands_over(demo, phone_fac
     expect(crew).to_have_url(re.compile(r"/orders$"))
     rows = crew.locator("#queue li.order-row")
     expect(rows).to_have_count(1)  # only their own team's order
-    expect(rows.first.locator(".otitle")).to_have_text(re.compile(rf"^#{kitchen_id} {UNIT} {KITCHEN_ITEM}"))
+    expect(rows.first.locator(".otitle")).to_have_text(
+        f"#{kitchen_id} {UNIT} Kitchen (Under the sink) · Waste trap drips")
     ready(crew)
     shot(crew, "contractor-queue")
     rows.first.locator("a").tap()
@@ -577,3 +581,133 @@ def test_photo_then_where_then_defect(demo, phone_factory, shot):
     tap_defect(page, sink)
     shot(page, "defect-tapped")
     expect(sink.locator("button.choice-fail")).to_have_attribute("aria-pressed", "true")
+
+
+# --- issue 8: the room on the order, the defect's own words, refusals in place, the link's buttons ---
+
+WALL_DEFECT = "墙面空鼓开裂约30厘米"
+WALL_WHERE = "淋浴间北墙，离地1.2米"
+
+
+def bathroom_wall_defect(demo) -> tuple[Unit, WorkOrder]:
+    """Through the services: 3-1-1201 signed with one defect on the wall of bathroom 2, for the contractor."""
+    engineer = demo.users["engineer"]
+    unit = db.session.scalar(select(Unit).where(Unit.unit_no == "1", Unit.room == "1201"))
+    insp = ho.start_inspection(db.session, unit, engineer, OWNER)
+    wall = next(i for i in insp.version.items if i.room == "bathroom" and i.category == "walls_ceilings")
+    ho.answer(db.session, insp, "bathroom-2", wall, engineer, result="defect", severity="major",
+              description=WALL_DEFECT, location=WALL_WHERE, photos=stored(engineer, BALCONY_CRACK),
+              team=demo.teams["contractor_huajian"])
+    ho.sign(db.session, current_app.extensions["photo_store"], insp, engineer, engineer_name="刘工",
+            owner_name=OWNER, engineer_sig=signature(), owner_sig=signature())
+    order = db.session.scalar(select(WorkOrder))
+    db.session.commit()
+    return unit, order
+
+
+def test_the_crew_reads_the_room_and_the_owner_reads_the_defect(demo, phone_factory, shot):
+    """The contractor's order names bathroom 2, where in it and the engineer's words (both languages);
+    the owner, on a fresh phone in Chinese, reads the problem first and the standard after it."""
+    unit, order = bathroom_wall_defect(demo)
+    wall_zh = order.item.text_zh
+    for locale, room, where in (("en-US", "Bathroom 2", f" ({WALL_WHERE})"), ("zh-CN", "卫生间 2", f"（{WALL_WHERE}）")):
+        crew = phone_factory(locale)
+        login(crew, "contractor")
+        row = crew.locator("#queue li.order-row")
+        expect(row).to_have_count(1)
+        title = f"{UNIT} {room}{where} · {WALL_DEFECT}"
+        expect(row.locator(".otitle")).to_have_text(f"#{order.id} {title}")
+        ready(crew)
+        shot(crew, f"contractor-queue-{locale}")
+        row.locator("a").tap()
+        expect(crew.locator("p.lead")).to_have_text(title)
+        expect(crew.locator("dl.facts")).to_contain_text(WALL_DEFECT)
+        expect(crew.locator("dl.facts")).to_contain_text(WALL_WHERE)
+        body = crew.locator("main").inner_text()
+        assert "bathroom-2" not in body and "contractor_huajian" not in body and "T0" not in body
+        ready(crew)
+        shot(crew, f"contractor-order-{locale}")
+
+    token, _link = ho.create_owner_link(db.session, unit, demo.users["engineer"])
+    owner = phone_factory("zh-CN")
+    owner.goto(f"/o/{token}")
+    card = owner.locator("ol.defects > li.card")
+    expect(card).to_have_count(1)
+    expect(card.locator("p.otitle")).to_have_text(f"卫生间 2 · {WALL_DEFECT}")
+    expect(card.locator("p.where")).to_have_text(f"位置：{WALL_WHERE}")
+    expect(card.locator("p.standard")).to_have_text(f"验收标准：{wall_zh}")
+    assert wall_zh not in card.locator("p.otitle").inner_text()
+    images_loaded(owner, card.locator("img"))
+    ready(owner)
+    shot(owner, "owner-defect-described-zh")
+    check_page(owner)
+    owner.locator("form.lang button").tap()  # the owner's family reads English
+    expect(card.locator("p.otitle")).to_have_text(f"Bathroom 2 · {WALL_DEFECT}")
+    expect(card.locator("p.standard")).to_have_text(re.compile(r"^Standard: "))
+    images_loaded(owner, card.locator("img"))
+    shot(owner, "owner-defect-described-en")
+
+
+def test_owners_concern_with_a_bad_photo_is_refused_in_place_text_kept(demo, phone_factory, shot):
+    """The refusal shows where the engineer is looking (focused, announced), in their language, and
+    the owner's words stay in the box; then a real photo records it."""
+    unit = db.session.scalar(select(Unit).where(Unit.unit_no == "1", Unit.room == "1201"))
+    insp = ho.start_inspection(db.session, unit, demo.users["engineer"], OWNER)
+    db.session.commit()
+    for locale, refusal, saved in (("en-US", "photo", "The owner's concern is recorded."),
+                                   ("zh-CN", "照片", "已记录业主提出的问题。")):
+        page = phone_factory(locale)
+        login(page, "engineer")
+        page.goto(f"/handover/inspections/{insp.id}/rooms/balcony")
+        ready(page)
+        concerns = page.locator("#concerns")
+        typed = f"阳台门上方有裂缝，业主担心漏雨 ({locale})"
+        concerns.locator("textarea[name=text]").fill(typed)
+        concerns.locator("#concern-photos").set_input_files(
+            {"name": "concern.jpg", "mimeType": "image/jpeg", "buffer": b"this is not a photo"})
+        with page.expect_response(lambda r: r.request.method == "POST" and "/concerns" in r.url) as resp:
+            concerns.locator("button.secondary").tap()
+        assert resp.value.status == 422
+        alert = page.locator("#concerns [role=alert]")
+        expect(alert).to_contain_text(refusal)
+        expect(alert).to_be_focused()
+        expect(alert).to_be_in_viewport()
+        expect(page.locator("#concerns textarea[name=text]")).to_have_value(typed)
+        shot(page, f"concern-refused-{locale}")
+        check_page(page)
+        page.locator("#concern-photos").set_input_files(upload("concern.jpg", BALCONY_CRACK))
+        page.locator("#concerns button.secondary").tap()
+        expect(page.locator("#concerns p.flash[role=status]")).to_have_text(saved)
+        expect(page.locator("#concerns ul.orders > li", has_text=typed).locator("img")).to_have_count(1)
+        expect(page.locator("#concerns textarea[name=text]")).to_have_value("")
+        expect(page.locator("#concerns [role=alert]")).to_have_count(0)
+        images_loaded(page, page.locator("#concerns img"))
+        page.locator("#concerns").scroll_into_view_if_needed()
+        shot(page, f"concern-recorded-{locale}")
+
+
+def test_owner_link_shows_whole_and_copies_at_360_px(demo, phone_factory, shot):
+    """The new link wraps in its box on a small phone; Copy puts it on the clipboard and says so."""
+    unit = db.session.scalar(select(Unit).where(Unit.unit_no == "1", Unit.room == "1201"))
+    for locale, copy, done in (("zh-CN", "复制链接", "链接已复制"), ("en-US", "Copy the link", "Link copied")):
+        page = phone_factory(locale, width=360, height=780)
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        login(page, "engineer")
+        page.goto(f"/handover/units/{unit.id}")
+        ready(page)
+        page.locator("form[action$='/link'] button").tap()
+        box = page.locator("textarea#owner-url")
+        expect(box).to_be_visible()
+        url = box.input_value()
+        assert OWNER_URL.match(url), url
+        whole = box.evaluate("el => el.scrollHeight <= el.clientHeight + 1 && el.scrollWidth <= el.clientWidth + 1")
+        assert whole, "the link is cut off in its box"
+        share = page.locator("button[data-share]")
+        expect(share).to_be_hidden() if not page.evaluate("!!navigator.share") else expect(share).to_be_visible()
+        button = page.get_by_role("button", name=copy)
+        button.tap()
+        expect(page.locator("#owner-url-status")).to_contain_text(done)
+        assert page.evaluate("navigator.clipboard.readText()") == url
+        page.locator("section.qr").scroll_into_view_if_needed()
+        shot(page, f"owner-link-copied-{locale}")
+        check_page(page)
