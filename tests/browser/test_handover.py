@@ -581,6 +581,14 @@ def test_photo_then_where_then_defect(demo, phone_factory, shot):
     tap_defect(page, sink)
     shot(page, "defect-tapped")
     expect(sink.locator("button.choice-fail")).to_have_attribute("aria-pressed", "true")
+    # The badge shows the severity the engineer chooses, not the item's default (Major).
+    expect(sink.locator(".meta .sev")).to_have_text("Major")
+    autosave(page, sink, lambda: sink.get_by_label("Severity").select_option(label="Minor"))
+    expect(sink.locator(".meta .sev")).to_have_text("Minor")
+    expect(sink.locator(".meta .sev")).to_have_class("sev sev-minor")
+    page.reload()
+    expect(item(page, KITCHEN_ITEM).locator(".meta .sev")).to_have_text("Minor")
+    shot(page, "defect-severity-minor")
 
 
 # --- issue 8: the room on the order, the defect's own words, refusals in place, the link's buttons ---
