@@ -1,9 +1,12 @@
 """Who may do what: every permission question is answered here, nowhere else."""
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
 from app.models import (
     Answer, Inspection, Photo, Round, Site, Team, Unit, User, WorkOrder, WorkOrderPhoto, answer_photo,
 )
+
+from app.services.lifecycle import LEADS, STEPS
 
 WALKERS = ("supervisor", "manager", "admin")
 INSPECTORS = ("engineer", "supervisor", "manager", "admin")
@@ -41,6 +44,8 @@ def can(user: User, action: str, obj, session=None) -> bool:
         if not sees_site(user, obj.site_id):
             return False
         return user.role != "crew" or obj.team_id in user.team_ids
+    if isinstance(obj, WorkOrder) and action in STEPS:
+        return can(user, "view", obj) and order_refusal(user, action, obj) is None
     if isinstance(obj, Team) and action == "view_orders":
         if not sees_site(user, obj.site_id):
             return False
@@ -60,3 +65,25 @@ def can(user: User, action: str, obj, session=None) -> bool:
                                    WorkOrderPhoto.order_id == WorkOrder.id, own_team)
         return bool(session.scalar(select(via_answer | via_order)))
     return False
+
+
+def order_refusal(user: User, action: str, order: WorkOrder):
+    """Why `user` may not do a lifecycle action on the order now (None: they may), from the table."""
+    step = STEPS[action]
+    if user.role not in step.roles:
+        return _l("Only a manager can do this.") if "supervisor" not in step.roles else \
+            _l("Only a supervisor or a manager can do this.")
+    colleagues = order.assignee_id is not None and order.assignee_id != user.id
+    if step.own_only and colleagues and user.role not in LEADS and order.status in step.from_statuses:
+        # A colleague's order stays theirs until they hand it back; a lead may take it over.
+        return _l("%(name)s has this order. Ask them to hand it back, or ask a supervisor.",
+                  name=order.assignee.display_name if order.assignee else "?")
+    if order.status not in step.from_statuses:
+        return step.refusal
+    if action == "take" and order.assignee_id == user.id:
+        return step.refusal
+    if action == "hand_back" and order.assignee_id is None:
+        return step.refusal
+    if action == "callback" and order.callback != "due":
+        return step.refusal
+    return None

@@ -8,7 +8,6 @@
 Every change appends an event; a stale form or a concurrent change is refused (version check).
 """
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
@@ -23,7 +22,8 @@ from app.models import (
 from app.models.checklist import SEVERITIES
 from app.models.types import utcnow
 from app.models.workorder import ACTIVE_STATUSES, OPEN_STATUSES, STATUSES
-from app.services import webhooks
+from app.services import policy, webhooks
+from app.services.lifecycle import LIFECYCLE, STEPS, Step
 
 # Hours from raising to due, used to seed each site's SLA table (README: "SLA defaults").
 DEFAULT_SLA_HOURS = {
@@ -153,87 +153,36 @@ class StaleOrder(OrderRefused):
         super().__init__(_l("This order was changed by someone else. Here is its current state."))
 
 
-CREW = ("crew",)
-LEADS = ("supervisor", "manager", "admin")
-MANAGERS = ("manager", "admin")
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Which roles may do an action, from which statuses."""
-
-    roles: tuple[str, ...]
-    from_statuses: tuple[str, ...]
-
-
-# Supervisors and managers can also do the crew's actions (a small site has no crew phone).
-RULES = {
-    "take": Rule(CREW + LEADS, ("open",)),
-    "start": Rule(CREW + LEADS, ("open",)),
-    "resolve": Rule(CREW + LEADS, ("open", "in_progress")),
-    "hand_back": Rule(CREW + LEADS, ("open", "in_progress")),
-    "cant_fix": Rule(CREW + LEADS, ("open", "in_progress")),
-    "comment": Rule(CREW + LEADS, STATUSES),
-    "verify": Rule(LEADS, ("resolved",)),
-    "reopen": Rule(LEADS, ("resolved",)),
-    "send_back": Rule(LEADS, ("blocked",)),
-    "callback": Rule(LEADS, ("closed",)),
-    "reassign": Rule(MANAGERS, ("open", "in_progress", "blocked")),
-    "change": Rule(MANAGERS, ("open", "in_progress", "blocked", "resolved")),
-    "cancel": Rule(MANAGERS, ("open", "in_progress", "blocked", "resolved")),
-}
-
-
-def allowed(user: User, order: WorkOrder, action: str) -> bool:
-    """Whether the action is offered: role and status (the order's visibility is the caller's check)."""
-    rule = RULES[action]
-    if user.role not in rule.roles or order.status not in rule.from_statuses:
-        return False
-    if action == "take":
-        # A colleague's order stays theirs; a supervisor or manager may take it over (recorded).
-        return order.assignee_id is None or (order.assignee_id != user.id and user.role in LEADS)
-    if action == "hand_back" and order.assignee_id is None:
-        return False
-    if action in ("start", "resolve", "hand_back", "cant_fix") and user.role in CREW:
-        # A colleague's order stays theirs until they hand it back.
-        return order.assignee_id in (None, user.id)
-    if action == "callback":
-        return order.callback == "due"
-    return True
-
-
-def _check(order: WorkOrder, user: User, action: str, version: int | None) -> None:
+def _check(order: WorkOrder, user: User, step: Step, version: int | None) -> None:
     if version is not None and order.version != version:
         raise StaleOrder()
-    if user.role not in RULES[action].roles:
-        raise OrderRefused(_l("Only a supervisor or a manager can do this."))
-    if not allowed(user, order, action):
-        if order.assignee is not None and order.assignee_id != user.id and action in COLLEAGUES_ORDER:
-            raise OrderRefused(_l("%(name)s has this order. Ask them to hand it back, or ask a supervisor.",
-                                  name=order.assignee.display_name))
-        raise OrderRefused(REFUSALS.get(action, _l("That is not possible for this order now.")))
+    reason = policy.order_refusal(user, step.action, order)
+    if reason is not None:
+        raise OrderRefused(reason)
 
 
-# The actions a crew member may not do on an order a colleague has taken.
-COLLEAGUES_ORDER = ("take", "start", "resolve", "hand_back", "cant_fix")
-# The event each action appends: a repeated tap is recognised by it (a double tap counts once).
-EVENT_KINDS = {
-    "take": ("assigned", "taken_over"), "start": ("started",), "resolve": ("resolved",),
-    "verify": ("verified",), "hand_back": ("handed_back",), "cant_fix": ("blocked",),
-    "reopen": ("reopened",), "send_back": ("sent_back",), "cancel": ("cancelled",),
+REQUIREMENTS = {  # what an action needs from the form, and what the user is told when it is missing
+    "after_photo": (lambda note, photos, **_: bool(photos), _l("Add at least one “after” photo to resolve this order.")),
+    "note_or_photo": (lambda note, photos, **_: bool(note or photos), _l("Write a comment or add a photo.")),
+    "outcome": (lambda outcome, **_: outcome in ("satisfied", "unsatisfied"), _l("Choose satisfied or not satisfied.")),
+}
+NOTE_MISSING = {
+    "resolve": _l("Say in a few words what was done."),
+    "cant_fix": _l("Say why it cannot be fixed (another team, parts needed…)."),
+    "reopen": _l("Give a reason for reopening."),
+    "cancel": _l("Give a reason for cancelling."),
 }
 
 
-REFUSALS = {
-    "take": _l("This order cannot be taken now."),
-    "start": _l("Only an open order can be started."),
-    "resolve": _l("Only an open or started order can be resolved."),
-    "hand_back": _l("Only the person who has this order can hand it back."),
-    "verify": _l("Only a resolved order can be verified."),
-    "reopen": _l("Only a resolved order can be reopened."),
-    "cancel": _l("Only a manager can cancel an order that is not closed."),
-    "callback": _l("This order has no callback due."),
-}
+def _require(step: Step, **given) -> None:
+    for need in step.needs:
+        if need == "note":
+            if not given["note"]:
+                raise OrderRefused(NOTE_MISSING[step.action])
+        elif need in REQUIREMENTS:
+            present, message = REQUIREMENTS[need]
+            if not present(**given):
+                raise OrderRefused(message)
 
 
 def _attach(session, order: WorkOrder, event: WorkOrderEvent, photos, kind: str) -> None:
@@ -245,90 +194,117 @@ def act(session, order: WorkOrder, user: User, action: str, *, version: int | No
         note: str = "", photos: list[Photo] = (), team: Team | None = None,
         severity: str | None = None, due: datetime | None = None, outcome: str | None = None,
         now: datetime | None = None) -> WorkOrderEvent:
-    """Do one lifecycle action, append its event, commit. Refusals raise OrderRefused."""
-    _check(order, user, action, version)
-    now = now or utcnow()
+    """Do one lifecycle action (see lifecycle.LIFECYCLE), append its event, commit.
+    Refusals raise OrderRefused."""
+    step = STEPS[action]
+    _check(order, user, step, version)
     note = (note or "").strip()[:2000]
-    event = None
-    if action == "take":
-        if order.assignee_id is None:
-            event = record_event(session, order, "assigned", user, note=note)
-        else:
-            event = record_event(session, order, "taken_over", user, note=note,
-                                 detail=json.dumps({"assignee": [order.assignee_id, user.id]}))
-        order.assignee_id = user.id
-    elif action == "start":
-        event = record_event(session, order, "started", user, "in_progress")
-        order.assignee_id = order.assignee_id or user.id
-    elif action == "resolve":
-        if not photos:
-            raise OrderRefused(_l("Add at least one “after” photo to resolve this order."))
-        if not note:
-            raise OrderRefused(_l("Say in a few words what was done."))
-        event = record_event(session, order, "resolved", user, "resolved", note=note)
-        order.assignee_id = order.assignee_id or user.id
-        order.resolved_at = now
-        _attach(session, order, event, photos, "after")
-    elif action == "hand_back":
-        event = record_event(session, order, "handed_back", user, "open", note=note)
-        order.assignee_id = None
-    elif action == "cant_fix":
-        if not note:
-            raise OrderRefused(_l("Say why it cannot be fixed (another team, parts needed…)."))
-        event = record_event(session, order, "blocked", user, "blocked", note=note)
-    elif action == "comment":
-        if not note and not photos:
-            raise OrderRefused(_l("Write a comment or add a photo."))
-        event = record_event(session, order, "commented", user, note=note)
-        _attach(session, order, event, photos, "comment")
-    elif action == "verify":
-        event = record_event(session, order, "verified", user, "closed", note=note)
-        order.closed_at = now
-        if order.source == "complaint":
-            order.callback = "due"
-    elif action == "reopen":
-        if not note:
-            raise OrderRefused(_l("Give a reason for reopening."))
-        event = _reopen(session, order, user, note)
-    elif action == "send_back":
-        event = record_event(session, order, "sent_back", user, "open", note=note)
-        order.assignee_id = None
-    elif action == "callback":
-        if outcome not in ("satisfied", "unsatisfied"):
-            raise OrderRefused(_l("Choose satisfied or not satisfied."))
-        event = record_event(session, order, "callback", user, note=note, detail=outcome)
-        order.callback = outcome
-        if outcome == "unsatisfied":
-            _reopen(session, order, user, note)
-    elif action == "reassign":
-        if team is None or team.site_id != order.site_id:
-            raise OrderRefused(_l("Choose a team of this site."))
-        if team.id == order.team_id:
-            raise OrderRefused(_l("The order is already with this team."))
-        event = record_event(session, order, "reassigned", user, "open", note=note,
-                             detail=json.dumps({"team": [order.team_id, team.id]}))
-        order.team_id, order.team, order.assignee_id = team.id, team, None
-    elif action == "change":
-        if severity is not None and severity not in SEVERITIES:
-            raise OrderRefused(_l("Choose a severity."))
-        changes = {}
-        if severity and severity != order.severity:
-            changes["severity"] = [order.severity, severity]
-            order.severity = severity
-        # The form shows the due time to the minute: the same minute sent back is no change.
-        if due and _to_minute(due) != _to_minute(order.due_at):
-            changes["due"] = [order.due_at.isoformat(), due.astimezone(timezone.utc).isoformat()]
-            order.due_at = due
-            order.overdue_escalated_at = None  # a new deadline can be missed again
-        if not changes:
-            raise OrderRefused(_l("Nothing was changed."))
-        event = record_event(session, order, "changed", user, note=note, detail=json.dumps(changes))
-    elif action == "cancel":
-        if not note:
-            raise OrderRefused(_l("Give a reason for cancelling."))
-        event = record_event(session, order, "cancelled", user, "cancelled", note=note)
+    _require(step, note=note, photos=photos, outcome=outcome)
+    event = EFFECTS.get(action, _plain)(session, order, user, step, note=note, photos=photos, team=team,
+                                        severity=severity, due=due, outcome=outcome, now=now or utcnow())
     session.commit()
     return event
+
+
+def _plain(session, order, user, step, *, note, **_):
+    """Record the step's event and move to its status; nothing else changes."""
+    return record_event(session, order, step.events[0], user, step.to_status, note=note)
+
+
+def _take(session, order, user, step, *, note, **_):
+    if order.assignee_id is None:
+        event = record_event(session, order, "assigned", user, note=note)
+    else:  # a lead takes over a colleague's order: on the record, from whom
+        event = record_event(session, order, "taken_over", user, note=note,
+                             detail=json.dumps({"assignee": [order.assignee_id, user.id]}))
+    order.assignee_id = user.id
+    return event
+
+
+def _start(session, order, user, step, *, note, **_):
+    event = _plain(session, order, user, step, note="")
+    order.assignee_id = order.assignee_id or user.id
+    return event
+
+
+def _resolve(session, order, user, step, *, note, photos, now, **_):
+    event = _plain(session, order, user, step, note=note)
+    order.assignee_id = order.assignee_id or user.id
+    order.resolved_at = now
+    _attach(session, order, event, photos, "after")
+    return event
+
+
+def _release(session, order, user, step, *, note, **_):
+    """Hand back / send back: the order returns to the team's queue, nobody has it."""
+    event = _plain(session, order, user, step, note=note)
+    order.assignee_id = None
+    return event
+
+
+def _comment(session, order, user, step, *, note, photos, **_):
+    event = _plain(session, order, user, step, note=note)
+    _attach(session, order, event, photos, "comment")
+    return event
+
+
+def _verify(session, order, user, step, *, note, now, **_):
+    event = _plain(session, order, user, step, note=note)
+    order.closed_at = now
+    if order.source == "complaint":
+        order.callback = "due"
+    return event
+
+
+def _reopen_step(session, order, user, step, *, note, **_):
+    return _reopen(session, order, user, note)
+
+
+def _callback(session, order, user, step, *, note, outcome, **_):
+    event = record_event(session, order, "callback", user, note=note, detail=outcome)
+    order.callback = outcome
+    if outcome == "unsatisfied":
+        _reopen(session, order, user, note)
+    return event
+
+
+def _reassign(session, order, user, step, *, note, team, **_):
+    if team is None or team.site_id != order.site_id:
+        raise OrderRefused(_l("Choose a team of this site."))
+    if team.id == order.team_id:
+        raise OrderRefused(_l("The order is already with this team."))
+    event = record_event(session, order, "reassigned", user, step.to_status, note=note,
+                         detail=json.dumps({"team": [order.team_id, team.id]}))
+    order.team_id, order.team, order.assignee_id = team.id, team, None
+    return event
+
+
+def _change(session, order, user, step, *, note, severity, due, **_):
+    if severity is not None and severity not in SEVERITIES:
+        raise OrderRefused(_l("Choose a severity."))
+    changes = {}
+    if severity and severity != order.severity:
+        changes["severity"] = [order.severity, severity]
+        order.severity = severity
+    # The form shows the due time to the minute: the same minute sent back is no change.
+    if due and _to_minute(due) != _to_minute(order.due_at):
+        changes["due"] = [order.due_at.isoformat(), due.astimezone(timezone.utc).isoformat()]
+        order.due_at = due
+        order.overdue_escalated_at = None  # a new deadline can be missed again
+    if not changes:
+        raise OrderRefused(_l("Nothing was changed."))
+    return record_event(session, order, "changed", user, note=note, detail=json.dumps(changes))
+
+
+# What an action changes besides its event and status; the rest are _plain.
+EFFECTS = {"take": _take, "start": _start, "resolve": _resolve, "hand_back": _release,
+           "send_back": _release, "comment": _comment, "verify": _verify, "reopen": _reopen_step,
+           "callback": _callback, "reassign": _reassign, "change": _change}
+
+
+def offered(user: User, order: WorkOrder) -> set[str]:
+    """The actions the order page offers this user now."""
+    return {step.action for step in LIFECYCLE if policy.can(user, step.action, order)}
 
 
 def _to_minute(at: datetime) -> datetime:

@@ -15,6 +15,7 @@ from app.models.types import utcnow
 from app.models.workorder import OPEN_STATUSES
 from app.services import escalation
 from app.services import workorders as svc
+from app.services.lifecycle import BY_SEGMENT, STEPS
 from app.services.photos import PhotoRejected
 from app.services.policy import can
 from app.web import load, render, uploaded_photos, user_sites
@@ -23,12 +24,6 @@ from app.workorders.forms import ActionForm, RaiseForm
 
 bp = Blueprint("workorders", __name__)
 
-ACTIONS = {  # URL segment → service action
-    "take": "take", "start": "start", "resolve": "resolve", "hand-back": "hand_back",
-    "cant-fix": "cant_fix", "comment": "comment", "verify": "verify", "reopen": "reopen",
-    "send-back": "send_back", "callback": "callback", "reassign": "reassign", "change": "change",
-    "cancel": "cancel",
-}
 LEADS = ("supervisor", "manager", "admin")
 
 
@@ -103,9 +98,8 @@ def order_context(order: WorkOrder, form: ActionForm | None = None, error: str |
     form = form or ActionForm(formdata=None)
     form.version.data = order.version
     form.team.choices = [SelectChoice(t.id, t.t()) for t in order.site.teams if t.id != order.team_id]
-    offered = {a for a in svc.RULES if svc.allowed(current_user, order, a)}
-    return dict(order=order, form=form, offered=offered, error=error, failed_action=failed_action,
-                now=utcnow())
+    return dict(order=order, form=form, offered=svc.offered(current_user, order), error=error,
+                failed_action=failed_action, steps=STEPS, now=utcnow())
 
 
 @bp.get("/orders/<int:order_id>")
@@ -119,12 +113,12 @@ def show(order_id: int):
     return render("workorders/order.html", **order_context(order))
 
 
-@bp.post("/orders/<int:order_id>/<any(" + ", ".join(f"'{a}'" for a in ACTIONS) + "):segment>")
+@bp.post("/orders/<int:order_id>/<any(" + ", ".join(f"'{s}'" for s in BY_SEGMENT) + "):segment>")
 @login_required
 def act(order_id: int, segment: str):
     """Do one action on the order; a refusal or a stale page re-renders it with the reason."""
     order = load(WorkOrder, order_id)
-    action = ACTIONS[segment]
+    action = BY_SEGMENT[segment].action
     form = ActionForm()
     form.team.choices = [SelectChoice(t.id, t.t()) for t in order.site.teams]
     if not form.validate_on_submit():
@@ -166,7 +160,7 @@ def _due_from_form(value: datetime | None, order: WorkOrder) -> datetime | None:
 def _repeated(order: WorkOrder, action: str) -> bool:
     """A double tap: the same user just did the same thing, so the second tap is already done."""
     last = order.events[-1] if order.events else None
-    return bool(last and last.actor_id == current_user.id and last.kind in svc.EVENT_KINDS.get(action, ())
+    return bool(last and last.actor_id == current_user.id and last.kind in STEPS[action].events
                 and utcnow() - last.at < timedelta(seconds=30))
 
 

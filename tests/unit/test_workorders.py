@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.models import Area, Notification, Photo, User, WorkOrder, WorkOrderEvent
 from app.models.types import utcnow
-from app.services import escalation
+from app.services import escalation, policy
 from app.services import workorders as wo
 from app.services.seed import create_site
 
@@ -143,8 +143,8 @@ def test_crew_cannot_act_on_a_colleagues_order(session, estate):
     users = estate[3]
     order = make_order(session, estate, "in_progress", assignee=users["mate"])
     for action in ("start", "resolve", "hand_back", "cant_fix"):
-        assert not wo.allowed(users["crew"], order, action), action
-    assert wo.allowed(users["supervisor"], order, "hand_back")
+        assert not policy.can(users["crew"], action, order), action
+    assert policy.can(users["supervisor"], "hand_back", order)
 
 
 def test_stale_version_is_refused(session, estate):
