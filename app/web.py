@@ -38,6 +38,36 @@ def load(model, ident: int, action: str = "view"):
     return obj
 
 
+def safe_next(value: str | None, default: str) -> str:
+    """`value` if it is a path on this site, else `default`: every `next` and referrer goes through here.
+
+    Refused: anything not starting with one "/", a scheme or host, backslashes, and control or
+    invisible characters, raw or percent-encoded (browsers drop tabs and newlines, so "/\\t/evil"
+    would become "//evil"; a CR/LF would break the Location header).
+    """
+    from urllib.parse import unquote, urlsplit
+
+    from werkzeug.urls import iri_to_uri
+
+    if not value or not isinstance(value, str) or len(value) > 2000:
+        return default
+    decoded, seen = value, {value}
+    for _ in range(3):  # "%250d" is "%0d" after one decode: look through a few layers
+        decoded = unquote(decoded)
+        if decoded in seen:
+            break
+        seen.add(decoded)
+    for text in seen:
+        if any((ch < " " or ch == "\x7f" or ch == "\\" or (not ch.isprintable() and ch != " ")) for ch in text):
+            return default
+        if not text.startswith("/") or text.startswith("//"):
+            return default
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return default
+    return iri_to_uri(value)
+
+
 def uploaded_photos(files, site) -> list:
     """Normalise and store the photos of a file field; PhotoRejected (nothing stored) if any is bad."""
     from app.services.uploads import normalise_all, store_photos

@@ -1,6 +1,5 @@
 """Login, logout and password change."""
 import math
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -10,16 +9,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth.forms import LoginForm, PasswordForm
 from app.extensions import db
 from app.services import auth
-from app.web import render
+from app.web import render, safe_next
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths; anything else goes to Today."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("main.home")
+    """Only same-site paths (app.web.safe_next); anything else goes to Today."""
+    return safe_next(target, url_for("main.home"))
 
 
 def _refuse_throttled(outcome) -> None:

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from app.extensions import db
 from app.i18n import normalise_locale
 from app.models import Photo
-from app.web import load, photo_response
+from app.web import load, photo_response, safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -32,12 +32,12 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = lang
             db.session.commit()
-    back = request.form.get("next") or request.referrer or url_for("main.home")
-    parts = urlsplit(back)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    if not path.startswith("/") or path.startswith("//"):
-        path = url_for("main.home")
-    return redirect(path)
+    home = url_for("main.home")
+    if request.form.get("next"):
+        return redirect(safe_next(request.form["next"], home))
+    # No `next` (an old page): back to the referring page, by its path only (so on this site).
+    referrer = urlsplit(request.referrer or "")
+    return redirect(safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""), home))
 
 
 @bp.get("/photos/<int:photo_id>/<any(full, thumb):size>.jpg")

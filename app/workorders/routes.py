@@ -18,7 +18,7 @@ from app.services import workorders as svc
 from app.services.lifecycle import BY_SEGMENT, STEPS
 from app.services.photos import PhotoRejected
 from app.services.policy import can
-from app.web import load, render, uploaded_photos, user_sites
+from app.web import load, render, safe_next, uploaded_photos, user_sites
 from app.rounds.forms import EmptyForm
 from app.workorders.forms import ActionForm, RaiseForm
 
@@ -143,13 +143,8 @@ def act(order_id: int, segment: str):
     except svc.OrderRefused as e:
         db.session.rollback()
         return _refused(order, form, action, str(e.message), 422)
-    return redirect(_local_next() or url_for("workorders.show", order_id=order.id))
-
-
-def _local_next() -> str | None:
-    """A `next` path on this site (e.g. back to the verify list), never another host."""
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else None
+    # `next` (e.g. back to the verify list) only if it is a path on this site, else the order.
+    return redirect(safe_next(request.form.get("next"), url_for("workorders.show", order_id=order.id)))
 
 
 def _due_from_form(value: datetime | None, order: WorkOrder) -> datetime | None:
