@@ -61,6 +61,7 @@ class WorkOrder(db.Model):
     area: Mapped[Area | None] = relationship()
     answer: Mapped[Answer | None] = relationship()
     item: Mapped[ChecklistItem | None] = relationship()
+    unit = relationship("Unit")
     assignee = relationship("User", foreign_keys=[assignee_id])
     created_by = relationship("User", foreign_keys=[created_by_id])
     events: Mapped[list["WorkOrderEvent"]] = relationship(
@@ -72,6 +73,14 @@ class WorkOrder(db.Model):
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_zh
+
+    def place(self) -> str:
+        """Where the crew goes: the area, or the estate and the unit (3-1-1201) of a handover defect."""
+        if self.area is not None:
+            return self.area.t()
+        if self.unit is not None:
+            return f"{self.site.t()} {self.unit.label}"
+        return self.site.t()
 
     @property
     def note(self) -> str:

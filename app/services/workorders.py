@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.models import (
-    Answer, ChecklistItem, Photo, SiteItemTeam, SlaRule, Team, User, WorkOrder, WorkOrderEvent,
+    Answer, ChecklistItem, Photo, SiteItemTeam, SlaRule, Team, Unit, User, WorkOrder, WorkOrderEvent,
     WorkOrderPhoto,
 )
 from app.models.checklist import SEVERITIES
@@ -401,7 +401,7 @@ def queue(session, user: User, *, status: str = "active", area_id: int | None = 
 # so a list costs the same few statements at 20 rows or 200.
 LIST_LOADS = (
     joinedload(WorkOrder.team), joinedload(WorkOrder.area), joinedload(WorkOrder.site),
-    joinedload(WorkOrder.assignee),
+    joinedload(WorkOrder.assignee), joinedload(WorkOrder.unit).joinedload(Unit.building),
     selectinload(WorkOrder.answer).selectinload(Answer.photos),
     selectinload(WorkOrder.photo_links).joinedload(WorkOrderPhoto.photo),
 )

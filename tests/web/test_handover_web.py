@@ -69,6 +69,11 @@ def test_walk_defect_needs_photo_then_sign_raises_orders(client, auth, demo, ses
     assert resp.status_code == 302
     order = session.scalar(select(WorkOrder))
     assert (order.source, order.unit_id, order.team.code) == ("handover", unit.id, "engineering")
+    # The crew sees where to go: the estate and the unit, in the list and on the order.
+    listed = client.get("/orders").get_data(as_text=True)
+    shown = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    for html in (listed, shown):
+        assert f"{demo.site.t()} 3-1-1201" in html or "Jade Lake Gardens 3-1-1201" in html
     assert client.get(f"/handover/inspections/{insp_id}/signatures/owner.png").mimetype == "image/png"
 
     # The printable report: the defects, their photos and both signatures, Chinese rendered.
