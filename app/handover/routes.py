@@ -3,6 +3,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.handover.forms import (
@@ -30,9 +31,12 @@ def inspectors_only():
 def index():
     """Every unit of the user's sites, by building, with where it stands (?status= narrows it)."""
     sites = user_sites()
-    buildings = db.session.scalars(select(Building).where(Building.site_id.in_([s.id for s in sites]))
+    site_ids = [s.id for s in sites]
+    buildings = db.session.scalars(select(Building).where(Building.site_id.in_(site_ids))
+                                   .options(selectinload(Building.units), joinedload(Building.site))
                                    .order_by(Building.site_id, Building.code)).all()
-    status = {u.id: svc.unit_status(db.session, u) for b in buildings for u in b.units}
+    known = svc.unit_statuses(db.session, select(Unit.id).where(Unit.site_id.in_(site_ids)))
+    status = {u.id: known.get(u.id, "not_inspected") for b in buildings for u in b.units}
     wanted = request.args.get("status") if request.args.get("status") in svc.UNIT_STATUSES else None
     return render("handover/index.html", buildings=buildings, status=status, wanted=wanted, sites=sites)
 
