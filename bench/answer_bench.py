@@ -35,24 +35,23 @@ import cProfile  # noqa: E402
 import gzip  # noqa: E402
 import io  # noqa: E402
 import pstats  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
 import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
 from datetime import datetime, timedelta, timezone  # noqa: E402
 
 from sqlalchemy import (  # noqa: E402
-    Column, DateTime, Integer, MetaData, Table, Text, delete, event, insert, select, text,
+    Column, DateTime, Integer, MetaData, Table, Text, delete, insert, select, text,
 )
 
-from app import create_app  # noqa: E402
-from app.config import Config, TestConfig  # noqa: E402
 from app.extensions import db  # noqa: E402
+from bench import common  # noqa: E402
+from bench.common import (  # noqa: E402
+    CSRF_RE, Databases, QueryCounter, login, one_line, parse_backends, pct, run_each,
+)
 
 TARGET_RATIO = 1.5
-CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+QC = QueryCounter()
 
 bench_meta = MetaData()
 bench_bare = Table(
@@ -64,51 +63,13 @@ bench_bare = Table(
 )
 
 
-# --------------------------------------------------------------------------- query counting
-
-class QueryCounter:
-    """Counts statements (and the time the driver spends on them) between reset() calls."""
-
-    def __init__(self):
-        self.n = 0
-        self.seconds = 0.0
-        self.capture: list[str] | None = None
-        self._t0 = 0.0
-
-    def reset(self, capture: bool = False):
-        self.n, self.seconds = 0, 0.0
-        self.capture = [] if capture else None
-
-    def attach(self, engine):
-        @event.listens_for(engine, "before_cursor_execute")
-        def _before(conn, cursor, statement, parameters, context, executemany):
-            self.n += 1
-            if self.capture is not None:
-                self.capture.append(" ".join(statement.split()))
-            self._t0 = time.perf_counter()
-
-        @event.listens_for(engine, "after_cursor_execute")
-        def _after(conn, cursor, statement, parameters, context, executemany):
-            self.seconds += time.perf_counter() - self._t0
-
-
-QC = QueryCounter()
-
-
 # --------------------------------------------------------------------------- app setup
 
 def make_app(url: str, photo_dir: str):
-    class BenchConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        # The production engine options (pool_pre_ping), not the test suite's empty ones.
-        SQLALCHEMY_ENGINE_OPTIONS = dict(Config.SQLALCHEMY_ENGINE_OPTIONS)
-        PHOTO_DIR = photo_dir
-        SWEEP_INTERVAL_SECONDS = Config.SWEEP_INTERVAL_SECONDS  # as in production, not every request
-        WTF_CSRF_ENABLED = True  # the real path: tokens are fetched from the pages
+    """The real app, plus the floor: a bare insert, registered before the first request (same app,
+    same engine, same session), and the same insert behind @login_required (one query more)."""
+    app = common.make_app(url, photo_dir)
 
-    app = create_app(BenchConfig)
-
-    # The floor: registered before the first request, same app, same engine, same session.
     def bare():
         from flask import request
 
@@ -119,7 +80,6 @@ def make_app(url: str, photo_dir: str):
         return "ok", 200, {"Content-Type": "text/plain"}
 
     app.add_url_rule("/bench/bare", "bench_bare", bare, methods=["POST"])
-    # A second reference: the same insert behind @login_required (loads the user: one query).
     from flask_login import login_required
 
     app.add_url_rule("/bench/bare-auth", "bench_bare_auth", login_required(bare), methods=["POST"])
@@ -149,17 +109,6 @@ def prepare(app):
         QC.attach(db.engine)
         db.session.remove()
     return info
-
-
-def login(client) -> str:
-    """Log in as supervisor through the real /login form (with its CSRF token)."""
-    page = client.get("/login").get_data(as_text=True)
-    token = CSRF_RE.search(page).group(1)
-    resp = client.post("/login", data={"username": "supervisor", "password": "rounds-demo",
-                                       "csrf_token": token})
-    if resp.status_code != 302:
-        raise SystemExit(f"login failed: {resp.status_code}")
-    return token
 
 
 def checkpoint_token(client, round_id: int) -> str:
@@ -350,12 +299,6 @@ def load_history(app, info: dict, rows: int) -> dict:
 
 
 # --------------------------------------------------------------------------- measuring
-
-def pct(values: list[float], p: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
-
 
 def answer_plan(pairs, n):
     """n (stop, item, result) in route order, cycling pass/fail/n.a.; fail only where no photo is
@@ -582,32 +525,21 @@ def print_queries(rows):
         print(f"SQL of one answer request per kind ({r['backend']}, {r['stored']:,} stored)")
         for kind, stmts in r["out"]["queries"].items():
             print(f"  -- {kind}: {len(stmts)} statements")
-            for s in stmts:
-                print(f"     {s[:160]}")
+            for sql, _params, _ms in stmts:
+                print(f"     {one_line(sql)}")
 
 
 # --------------------------------------------------------------------------- main
 
 def run_backend(backend: str, args, cleanup: list) -> list[dict]:
     """Two apps on two databases of the backend: one empty, one with the history loaded."""
-    tmp = tempfile.mkdtemp(prefix=f"answer-bench-{backend}-")
-    cleanup.append(lambda: shutil.rmtree(tmp, ignore_errors=True))
-    cluster = None
-    if backend == "postgresql":
-        from tests.pg import Cluster
-
-        cluster = Cluster().start()
-        cleanup.append(cluster.stop)
-
+    dbs = Databases(backend, cleanup, "answer-bench")
     states = [0] + ([args.rows] if args.rows > 0 else [])
     targets = []
     for rows in states:
         name = f"bench_{rows}"
-        photo_dir = os.path.join(tmp, f"photos_{rows}")
-        os.makedirs(photo_dir)
-        url = cluster.create_db(name) if cluster else f"sqlite:///{tmp}/{name}.db"
         t0 = time.perf_counter()
-        app = make_app(url, photo_dir)
+        app = make_app(dbs.url(name), dbs.photo_dir(name))
         info = prepare(app)
         print(f"[{backend}] app ready in {time.perf_counter() - t0:.1f} s: round {info['round_id']}, "
               f"{len(info['pairs'])} items in the morning round", flush=True)
@@ -619,7 +551,7 @@ def run_backend(backend: str, args, cleanup: list) -> list[dict]:
                   f"{load['rounds_s']:.1f} s, answers {load['answers_s']:.1f} s, orders "
                   f"{load['orders_s']:.1f} s, analyze {load['analyze_s']:.1f} s)", flush=True)
         client = app.test_client()
-        login(client)
+        login(client, "supervisor")
         t = Target(backend, app, client, info, checkpoint_token(client, info["round_id"]))
         t.stored = count_answers(app)
         targets.append(t)
@@ -659,23 +591,12 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true",
                     help="cProfile the answer requests on the loaded database")
     args = ap.parse_args()
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    for b in backends:
-        if b not in ("sqlite", "postgresql"):
-            raise SystemExit(f"unknown backend {b!r}")
+    backends = parse_backends(args.backends)
 
     print(f"answer_bench: n={args.n} per database, history rows={args.rows:,}, backends={backends}, "
           f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    rows, cleanup = [], []
-    try:
-        for backend in backends:
-            rows += run_backend(backend, args, cleanup)
-    finally:
-        for fn in reversed(cleanup):
-            try:
-                fn()
-            except Exception as e:  # keep cleaning up the rest
-                print(f"cleanup: {e}", file=sys.stderr)
+    rows = [row for per_backend in run_each(backends, lambda b, cleanup: run_backend(b, args, cleanup))
+            for row in per_backend]
     print_table(rows)
     print_targets(rows)
     print_kinds(rows)

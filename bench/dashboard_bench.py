@@ -42,23 +42,20 @@ os.environ["ROUNDS_SECRET_KEY"] = secrets.token_hex(32)
 import argparse  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
-import shutil  # noqa: E402
 import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
 from datetime import time as dtime  # noqa: E402
 from datetime import timedelta  # noqa: E402
 
-from sqlalchemy import event, select, text  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
-from app import create_app  # noqa: E402
-from app.config import Config, TestConfig  # noqa: E402
 from app.extensions import db  # noqa: E402
+from bench.common import (  # noqa: E402
+    PASSWORD, Databases, QueryCounter, login, make_app, parse_backends, run_each,
+)
 
-CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 MANAGER = "bench.manager"
-PASSWORD = "rounds-demo"
 
 # Round outcomes and answer results (fractions).
 MISSED, LATE = 0.03, 0.12
@@ -71,47 +68,10 @@ MIN = timedelta(minutes=1)
 ACTIVE = ("open", "in_progress", "blocked")
 
 
-# --------------------------------------------------------------------------- statement counting
-
-class QueryCounter:
-    """Counts statements between reset() calls; optionally keeps (sql, params, ms) of each."""
-
-    def __init__(self):
-        self.n = 0
-        self.capture: list | None = None
-        self._t0 = 0.0
-
-    def reset(self, capture: bool = False):
-        self.n = 0
-        self.capture = [] if capture else None
-
-    def attach(self, engine):
-        @event.listens_for(engine, "before_cursor_execute")
-        def _before(conn, cursor, statement, parameters, context, executemany):
-            self.n += 1
-            self._t0 = time.perf_counter()
-
-        @event.listens_for(engine, "after_cursor_execute")
-        def _after(conn, cursor, statement, parameters, context, executemany):
-            if self.capture is not None:
-                self.capture.append((statement, parameters, (time.perf_counter() - self._t0) * 1000))
-
-
 QC = QueryCounter()
 
 
 # --------------------------------------------------------------------------- app and sites
-
-def make_app(url: str, photo_dir: str):
-    class BenchConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        SQLALCHEMY_ENGINE_OPTIONS = dict(Config.SQLALCHEMY_ENGINE_OPTIONS)  # production's
-        PHOTO_DIR = photo_dir
-        SWEEP_INTERVAL_SECONDS = 60  # as in production, not every request
-        WTF_CSRF_ENABLED = True
-
-    return create_app(BenchConfig)
-
 
 def prepare(app, n_sites: int) -> dict:
     """Migrations, the demo seed, n_sites more sites with routes and a supervisor each, the manager."""
@@ -492,15 +452,6 @@ def load_history(app, info: dict, days: int, sqlite_analyze: bool) -> dict:
 
 # --------------------------------------------------------------------------- measuring
 
-def login(client, username: str) -> None:
-    """Log in through the real /login form (with its CSRF token)."""
-    page = client.get("/login").get_data(as_text=True)
-    token = CSRF_RE.search(page).group(1)
-    resp = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    if resp.status_code != 302:
-        raise SystemExit(f"login failed: {resp.status_code}")
-
-
 def _sites(ids):
     from app.models import Site
 
@@ -664,21 +615,9 @@ def fmt_q(values: list[int]) -> str:
 
 
 def run_backend(backend: str, args, cleanup: list) -> dict:
-    tmp = tempfile.mkdtemp(prefix=f"dashboard-bench-{backend}-")
-    cleanup.append(lambda: shutil.rmtree(tmp, ignore_errors=True))
-    if backend == "postgresql":
-        from tests.pg import Cluster
-
-        cluster = Cluster().start()
-        cleanup.append(cluster.stop)
-        url = cluster.create_db("dashboard_bench")
-    else:
-        url = f"sqlite:///{tmp}/dashboard_bench.db"
-    photo_dir = os.path.join(tmp, "photos")
-    os.makedirs(photo_dir)
-
+    dbs = Databases(backend, cleanup, "dashboard-bench")
     t0 = time.perf_counter()
-    app = make_app(url, photo_dir)
+    app = make_app(dbs.url("dashboard_bench"), dbs.photo_dir("dashboard_bench"), SWEEP_INTERVAL_SECONDS=60)
     info = prepare(app, args.sites)
     print(f"[{backend}] schema, demo seed and {args.sites} sites in {time.perf_counter() - t0:.1f} s "
           f"({len(info['all_ids'])} sites in all)", flush=True)
@@ -696,7 +635,7 @@ def run_backend(backend: str, args, cleanup: list) -> dict:
           f"closed late {load['late_fix']:,}; reopened {load['reopened']:,}; active and overdue now "
           f"{load['overdue_now']:,}", flush=True)
     if backend == "sqlite":
-        size = os.path.getsize(f"{tmp}/dashboard_bench.db")
+        size = os.path.getsize(f"{dbs.tmp}/dashboard_bench.db")
         print(f"[{backend}] database file {size / 2**20:,.0f} MB")
 
     with app.app_context():
@@ -807,26 +746,13 @@ def main() -> None:
     ap.add_argument("--sqlite-analyze", action="store_true",
                     help="run ANALYZE on SQLite after the load (the app never does)")
     args = ap.parse_args()
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    for b in backends:
-        if b not in ("sqlite", "postgresql"):
-            raise SystemExit(f"unknown backend {b!r}")
+    backends = parse_backends(args.backends)
     if args.sites < 1 or args.days < 1 or args.repeat < 1:
         raise SystemExit("--sites, --days and --repeat must be at least 1")
 
     print(f"dashboard_bench: {args.sites} sites x {args.days} days, backends={backends}, repeat {args.repeat}, "
           f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs", flush=True)
-    results, cleanup = [], []
-    try:
-        for backend in backends:
-            results.append(run_backend(backend, args, cleanup))
-    finally:
-        for fn in reversed(cleanup):
-            try:
-                fn()
-            except Exception as e:  # keep cleaning up the rest
-                print(f"cleanup: {e}", file=sys.stderr)
-    summary(results, args)
+    summary(run_each(backends, lambda b, cleanup: run_backend(b, args, cleanup)), args)
 
 
 if __name__ == "__main__":
