@@ -39,6 +39,9 @@ class Config:
     LANGUAGES = ("zh_Hans", "en")
     # The app's public address, for links in outbound messages (webhooks).
     BASE_URL = os.environ.get("ROUNDS_BASE_URL", "http://127.0.0.1:5000")
+    # Webhooks go only to public addresses; these comma-separated hosts and networks (CIDR) may be
+    # reached anyway, e.g. "chat.corp.internal,10.8.0.0/16" for a chat server on a private network.
+    WEBHOOK_ALLOW = os.environ.get("ROUNDS_WEBHOOK_ALLOW", "")
     # How often a request may run the escalation sweep (seconds); `flask escalate` runs it on demand.
     SWEEP_INTERVAL_SECONDS = int(os.environ.get("ROUNDS_SWEEP_INTERVAL", "60"))
     # Login throttling (in the database, so it holds across app servers): after 5 failures for one

@@ -2,12 +2,25 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField, URLField
-from wtforms.validators import URL, InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from app.models.checklist import SEVERITIES
+from app.services import outbound
 from app.template_helpers import SEVERITY_LABELS
 
 MAX_SLA_HOURS = 24 * 90
+
+
+def public_webhook(form, field) -> None:
+    """Refuse a webhook URL the server must not post to (internal addresses, other schemes).
+
+    A host that cannot be resolved now is let through: DNS may be down for a moment, and every send
+    checks the address again anyway."""
+    try:
+        outbound.check(field.data)
+    except outbound.OutboundError as exc:
+        if exc.code != "unresolved":
+            raise ValidationError(outbound.describe(exc.record())) from None
 
 
 def team_settings_form(site, teams, sla: dict, formdata=None):
@@ -27,7 +40,7 @@ def team_settings_form(site, teams, sla: dict, formdata=None):
                 default=sla.get((team.id, severity)), render_kw={"inputmode": "numeric", "min": 1}))
         setattr(TeamSettingsForm, f"t{team.id}_webhook", URLField(
             _l("Webhook URL for %(team)s", team=team.t()),
-            validators=[Optional(), URL(require_tld=False, message=_l("Enter an http(s) address."))],
+            validators=[Optional(), public_webhook],
             default=team.webhook_url or ""))
         setattr(TeamSettingsForm, f"t{team.id}_format", SelectField(
             _l("Message format for %(team)s", team=team.t()),

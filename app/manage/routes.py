@@ -7,7 +7,7 @@ from app.extensions import db
 from app.manage.forms import team_settings_form
 from app.models import Round, Route, Site
 from app.models.checklist import SEVERITIES
-from app.services import compliance, exports, settings
+from app.services import compliance, exports, outbound, settings, webhooks
 from app.rounds.forms import EmptyForm
 from app.services.policy import can
 from app.web import load, render, user_sites
@@ -49,7 +49,8 @@ def team_settings(site_id: int):
         return redirect(url_for("manage.team_settings", site_id=site.id))
     status = 422 if form.errors else 200
     return render("manage/teams.html", site=site, teams=teams, form=form, sites=user_sites(),
-                  severities=SEVERITIES, status_code=status)
+                  severities=SEVERITIES, problems=webhooks.recent_problems(db.session, teams),
+                  describe=outbound.describe, max_attempts=webhooks.MAX_ATTEMPTS, status_code=status)
 
 
 EXPORT_MAX_DAYS = 400  # exports stream, so a year (and a bit) is fine; compliance pages stay shorter

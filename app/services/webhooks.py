@@ -6,14 +6,13 @@ A receiver that is down or slow therefore never slows or fails the request that 
 """
 import json
 import threading
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.models import Team, WebhookDelivery, WorkOrder
 from app.models.types import utcnow
+from app.services import outbound
 
 MAX_ATTEMPTS = 5
 BACKOFF = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1)]
@@ -66,25 +65,28 @@ def queued(session) -> list[int]:
     return [d.id for d in deliveries if d.id is not None and d in session and not session.is_modified(d)]
 
 
-def send(session, delivery: WebhookDelivery, now: datetime, base_url: str) -> None:
-    """One attempt; the outcome is recorded on the delivery (the caller commits)."""
+def send(session, delivery: WebhookDelivery, now: datetime, base_url: str,
+         allow: outbound.AllowList | None = None) -> None:
+    """One attempt; the outcome (a reason code on failure, see `outbound.describe`) is recorded on the
+    delivery (the caller commits)."""
     if not delivery.body:
         # Written at the first attempt: the message says what the order is like when it goes out.
         order = session.get(WorkOrder, delivery.order_id)
         fmt = session.get(Team, delivery.team_id).webhook_format
         delivery.body = json.dumps(message(order, delivery.event, fmt, base_url), ensure_ascii=False)
-    req = urllib.request.Request(delivery.url, data=delivery.body.encode(), method="POST",
-                                 headers={"Content-Type": "application/json; charset=utf-8"})
     delivery.attempts += 1
     try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT_SECONDS) as resp:
-            ok = 200 <= resp.status < 300
-            error = "" if ok else f"HTTP {resp.status}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        ok, error = False, str(exc)[:500]
-    if ok:
+        # Checked again now, not only when saved: DNS can point a saved name somewhere else since.
+        target = outbound.check(delivery.url, allow)
+        outbound.post(target, delivery.body.encode(), {"Content-Type": "application/json; charset=utf-8",
+                                                       "User-Agent": "Rounds-webhook/1"},
+                      timeout=TIMEOUT_SECONDS)
         delivery.status, delivery.last_error = "sent", ""
-    elif delivery.attempts >= MAX_ATTEMPTS:
+        return
+    except outbound.OutboundError as exc:
+        error, permanent = exc.record(), exc.permanent
+    if permanent or delivery.attempts >= MAX_ATTEMPTS:
+        # A refused address or a redirect will not change by waiting: failed now, shown to the manager.
         delivery.status, delivery.last_error = "failed", error
     else:
         delivery.last_error = error
@@ -99,8 +101,9 @@ def deliver_due(session, base_url: str, now: datetime | None = None, ids: list[i
     query = query.where(WebhookDelivery.id.in_(ids)) if ids else query.where(
         WebhookDelivery.next_attempt_at <= now)
     deliveries = list(session.scalars(query.order_by(WebhookDelivery.id).limit(limit)))
+    allow = outbound.configured_allow_list()
     for delivery in deliveries:
-        send(session, delivery, now, base_url)
+        send(session, delivery, now, base_url, allow)
         session.commit()
     return len(deliveries)
 
@@ -122,3 +125,25 @@ def deliver_in_background(app, ids: list[int]) -> threading.Thread | None:
     thread = threading.Thread(target=run, name="webhooks", daemon=True)
     thread.start()
     return thread
+
+
+def recent_problems(session, teams: list[Team], now: datetime | None = None, days: int = 30,
+                    per_team: int = 5) -> dict[int, list[tuple[WebhookDelivery, WorkOrder]]]:
+    """Each team's latest deliveries that failed or are waiting for a retry (with their orders), newest
+    first: what its manager should look at. One query."""
+    since = (now or utcnow()) - timedelta(days=days)
+    ranked = (
+        select(WebhookDelivery.id, func.row_number().over(
+            partition_by=WebhookDelivery.team_id, order_by=WebhookDelivery.id.desc()).label("n"))
+        .where(WebhookDelivery.team_id.in_([t.id for t in teams]), WebhookDelivery.created_at >= since,
+               (WebhookDelivery.status == "failed")
+               | ((WebhookDelivery.status == "pending") & (WebhookDelivery.attempts > 0)))
+        .subquery())
+    rows = session.execute(
+        select(WebhookDelivery, WorkOrder).join(ranked, ranked.c.id == WebhookDelivery.id)
+        .join(WorkOrder, WorkOrder.id == WebhookDelivery.order_id)
+        .where(ranked.c.n <= per_team).order_by(WebhookDelivery.id.desc())).all()
+    problems: dict[int, list[tuple[WebhookDelivery, WorkOrder]]] = {t.id: [] for t in teams}
+    for delivery, order in rows:
+        problems[delivery.team_id].append((delivery, order))
+    return problems
