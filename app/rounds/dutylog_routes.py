@@ -53,8 +53,7 @@ def _site_day(site_id: int, day: str) -> tuple[Site, date]:
 def log(site_id: int, day: str):
     """One day's log: compiled figures, the duty supervisor's remarks, the manager's comments."""
     site, the_day = _site_day(site_id, day)
-    entry = dutylog.get_or_create(db.session, site, the_day)
-    db.session.commit()
+    entry = dutylog.entry_for(db.session, site, the_day)
     return render("rounds/log.html", site=site, day=the_day, entry=entry, form=EmptyForm(),
                   data=dutylog.compile_day(db.session, site, the_day),
                   is_today=the_day == schedule.site_today(site))
@@ -92,8 +91,7 @@ def briefing():
     site = _site()
     today = schedule.site_today(site)
     yesterday = today - timedelta(days=1)
-    entry = dutylog.get_or_create(db.session, site, yesterday)
-    db.session.commit()
+    entry = dutylog.entry_for(db.session, site, yesterday)
     from app.models import AppearanceCheck
 
     checked = {c.person_id: c for c in db.session.scalars(db.select(AppearanceCheck).where(

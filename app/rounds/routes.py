@@ -1,4 +1,6 @@
 """Supervisor rounds: Today, checkpoints, one-tap answers, finishing."""
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -6,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Answer, ChecklistItem, Photo, Round, RoundStop, TemplateVersion
+from app.models import Answer, ChecklistItem, Photo, Round, RoundStop, Schedule, TemplateVersion
 from app.rounds.forms import AnswerForm, EmptyForm
 from app.services import rounds as svc
 from app.services import schedule
@@ -40,13 +42,33 @@ def _unanswered_count(rnd: Round) -> int:
 @bp.post("/rounds/<int:round_id>/start")
 @login_required
 def start(round_id: int):
-    """Start a round (a second tap just opens it) and go to its first checkpoint."""
-    rnd = load(Round, round_id, "walk")
+    """Start a saved round (a second tap just opens it) and go to its first checkpoint."""
+    return _start(load(Round, round_id, "walk"))
+
+
+@bp.post("/rounds/planned/<int:schedule_id>/<day>/start")
+@login_required
+def start_planned(schedule_id: int, day: str):
+    """Start the round a schedule plans on a day: it is saved now, once, however many taps or phones."""
+    sch = db.session.get(Schedule, schedule_id)
+    try:
+        the_day = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    rnd = schedule.round_of(db.session, sch, the_day) if sch is not None else None
+    if rnd is None or not can(current_user, "walk", rnd):
+        abort(404)
+    return _start(rnd)
+
+
+def _start(rnd: Round):
+    """Start `rnd` for the current user and open its first checkpoint; 409 with the reason if refused."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        svc.start_round(db.session, rnd, current_user)
+        rnd = svc.start_round(db.session, rnd, current_user)
     except svc.RoundRefused as e:
+        db.session.rollback()
         return render("errors/error.html", "errors/_error.html", status_code=409, message=e.message,
                       path=request.path)
     return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=1))

@@ -2,7 +2,7 @@
 supervisor and site, checkpoint timing and check-ins (proof of presence)."""
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -58,19 +58,16 @@ class RoundRow:
 
 
 def round_rows(session, site: Site, start: date, end: date, now: datetime | None = None) -> list[RoundRow]:
-    """Every scheduled round of the site from `start` to `end` (inclusive), materialised if needed."""
+    """Every scheduled round of the site from `start` to `end` (inclusive) up to today: the saved ones
+    and, computed from the schedules without writing, those never started (missed, late or to come)."""
     now = now or utcnow()
     if end < start or (end - start).days >= MAX_DAYS:
         raise ValueError("date range")
     today = schedule.site_today(site, now)
-    rounds = []
-    day = start
-    while day <= min(end, today):
-        rounds += schedule.rounds_for_day(session, site, day)
-        day += timedelta(days=1)
-    ids = [r.id for r in rounds]
-    if not ids:
+    if start > min(end, today):
         return []
+    rounds = schedule.rounds_between(session, site, start, min(end, today))
+    ids = [r.id for r in rounds if r.id is not None]
     # Items per stop (frozen versions) and answers per checkpoint: two aggregate queries.
     items = dict(session.execute(
         select(RoundStop.id, func.count(ChecklistItem.id)).join(

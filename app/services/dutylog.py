@@ -3,6 +3,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.models import DutyLog, Site, User, WorkOrder, WorkOrderEvent
 from app.models.types import utcnow
@@ -21,12 +22,22 @@ def day_bounds(site: Site, day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def get_or_create(session, site: Site, day: date) -> DutyLog:
+def entry_for(session, site: Site, day: date) -> DutyLog:
+    """The day's log row, or a blank unsaved one: reading a log writes nothing."""
     log = session.scalar(select(DutyLog).where(DutyLog.site_id == site.id, DutyLog.date == day))
-    if log is None:
-        log = DutyLog(site_id=site.id, date=day, remarks="", comment="")
-        session.add(log)
-        session.flush()
+    return log if log is not None else DutyLog(site_id=site.id, site=site, date=day, remarks="", comment="")
+
+
+def get_or_create(session, site: Site, day: date) -> DutyLog:
+    """The day's log row for a write: inserted by the first remarks or comments. Two first writes at
+    once make one row (the unique key refuses the second in a savepoint, which takes the first's row)."""
+    log = entry_for(session, site, day)
+    if log.id is None:
+        try:
+            with session.begin_nested():
+                session.add(log)
+        except IntegrityError:
+            log = session.scalar(select(DutyLog).where(DutyLog.site_id == site.id, DutyLog.date == day))
     return log
 
 

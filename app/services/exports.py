@@ -72,6 +72,20 @@ def rows(session, what: str, site: Site, start: date, end: date):
     return csv_lines(header, records)
 
 
+def _by_date(saved, planned: list):
+    """Saved rounds (streamed in date order) with each date's planned rounds after them."""
+    i = 0
+    try:
+        for rnd in saved:
+            while i < len(planned) and planned[i].date < rnd.date:
+                yield planned[i]
+                i += 1
+            yield rnd
+        yield from planned[i:]
+    finally:
+        saved.close()
+
+
 def _records(session, what: str, site: Site, start: date, end: date):
     """The header and a generator of rows for one export."""
     tz = site.tz
@@ -82,12 +96,15 @@ def _records(session, what: str, site: Site, start: date, end: date):
     if what == "rounds":
         query = (select(Round).where(Round.site_id == site.id, Round.date >= start, Round.date <= end)
                  .options(joinedload(Round.route), joinedload(Round.supervisor)).order_by(Round.date, Round.id))
+        # A round never started has no row (reading writes nothing): the schedules plan it, up to today.
+        last = min(end, schedule.site_today(site))
+        planned = schedule.planned_between(session, site, start, last) if start <= last else []
         return (["round", "date", "slot", "route", "window_start", "window_end", "started", "finished",
                  "status", "supervisor"],
-                ([r.id, r.date.isoformat(), r.slot, r.route.code, local(r.window_start), local(r.window_end),
+                ([r.id or "", r.date.isoformat(), r.slot, r.route.code, local(r.window_start), local(r.window_end),
                   local(r.started_at), local(r.finished_at), schedule.round_status(r),
                   r.supervisor.username if r.supervisor else ""]
-                 for r in stream(session, query)))
+                 for r in _by_date(stream(session, query), planned)))
     if what == "answers":
         query = (select(Answer, Round, RoundStop).join(Round, Answer.round_id == Round.id)
                  .join(RoundStop, Answer.stop_id == RoundStop.id)

@@ -249,7 +249,7 @@ def duty_log_pdf(site, day, session, locale: str) -> bytes:
 
     with force_locale(locale):
         data = dutylog.compile_day(session, site, day)
-        entry = dutylog.get_or_create(session, site, day)
+        entry = dutylog.entry_for(session, site, day)
         title = _("Duty log %(day)s", day=day.isoformat())
         pdf = Report(title)
         pdf.alias_nb_pages()
@@ -269,5 +269,4 @@ def duty_log_pdf(site, day, session, locale: str) -> bytes:
         _line(pdf, entry.remarks or _("None."))
         _heading(pdf, _("Manager's comments (批阅)"), 13)
         _line(pdf, entry.comment or _("Not read yet."))
-        session.rollback()  # get_or_create may have added an empty log row: a report changes nothing
         return bytes(pdf.output())

@@ -27,11 +27,19 @@ class Progress:
 
 
 def start_round(session, rnd: Round, user: User) -> Round:
-    """Start the round (a second tap is harmless) and freeze its checkpoints and template versions."""
+    """Start the round (a second tap is harmless) and freeze its checkpoints and template versions.
+
+    A planned round (not saved yet) is inserted now, its first write; returns the round's row.
+    """
     if rnd.started_at is not None:
         return rnd
     if not schedule.can_start(rnd):
         raise RoundRefused(_l("This round's day is over; it can no longer be started."))
+    if rnd.date > schedule.site_today(rnd.site):
+        raise RoundRefused(_l("This round is not due yet: it can be started on its own day."))
+    rnd = schedule.materialise(session, rnd)
+    if rnd.started_at is not None:  # another request inserted and started it a moment ago
+        return rnd
     position = 0
     for cp in (c for c in rnd.route.checkpoints if c.active):
         for tpl in cp.templates:
@@ -44,8 +52,9 @@ def start_round(session, rnd: Round, user: User) -> Round:
         session.commit()
     except IntegrityError:
         # Two supervisors tapped Start at once: the other one's start stands.
+        key = (rnd.schedule_id, rnd.date)
         session.rollback()
-        session.refresh(rnd)
+        rnd = session.scalar(select(Round).where(Round.schedule_id == key[0], Round.date == key[1])) or rnd
     return rnd
 
 

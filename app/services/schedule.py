@@ -1,9 +1,11 @@
-"""Round windows and statuses in the site's time zone; rounds materialised on demand."""
+"""Round windows and statuses in the site's time zone; a day's rounds planned from the schedules and
+saved only when one is started (reading a page writes nothing)."""
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.models import Round, Route, Schedule, Site
 from app.models.types import utcnow
@@ -81,39 +83,72 @@ def can_start(rnd: Round, now: datetime | None = None) -> bool:
     return rnd.started_at is None and round_status(rnd, now) != "missed"
 
 
-def rounds_for_day(session, site: Site, day: date) -> list[Round]:
-    """The site's rounds on `day`, created from the schedules that run that weekday."""
-    schedules = session.scalars(
+def planned_round(site: Site, sch: Schedule, day: date) -> Round:
+    """The round a schedule plans on `day`, unsaved: reading a day writes nothing; starting it inserts it."""
+    return Round(site_id=site.id, site=site, route_id=sch.route_id, route=sch.route, schedule_id=sch.id,
+                 schedule=sch, date=day, slot=sch.slot, window_start=local_to_utc(site, day, sch.start_time),
+                 window_end=local_to_utc(site, day, sch.end_time), tolerance_minutes=sch.tolerance_minutes)
+
+
+def _active_schedules(session, site: Site) -> list[Schedule]:
+    return session.scalars(
         select(Schedule).join(Route).where(Route.site_id == site.id, Schedule.active.is_(True))
+        .options(contains_eager(Schedule.route)).order_by(Schedule.id)
     ).all()
-    existing = {
-        r.schedule_id: r
-        for r in session.scalars(select(Round).where(Round.site_id == site.id, Round.date == day))
-    }
-    created = False
-    for sch in schedules:
-        if sch.id in existing or not sch.runs_on(day.isoweekday()):
-            continue
-        rnd = Round(
-            site_id=site.id,
-            route_id=sch.route_id,
-            schedule_id=sch.id,
-            date=day,
-            slot=sch.slot,
-            window_start=local_to_utc(site, day, sch.start_time),
-            window_end=local_to_utc(site, day, sch.end_time),
-            tolerance_minutes=sch.tolerance_minutes,
-        )
-        try:
-            # Savepoint: two phones opening Today at once both try to create the round.
-            with session.begin_nested():
-                session.add(rnd)
-            existing[sch.id] = rnd
-            created = True
-        except IntegrityError:
-            existing[sch.id] = session.scalar(
-                select(Round).where(Round.schedule_id == sch.id, Round.date == day)
-            )
-    if created:
-        session.commit()
-    return sorted(existing.values(), key=lambda r: (r.window_start, r.route_id))
+
+
+def _planned(site: Site, schedules: list[Schedule], start: date, end: date, saved: set) -> list[Round]:
+    """Unsaved planned rounds of the schedules from `start` to `end`, but for the (schedule, date) in `saved`."""
+    rounds = []
+    day = start
+    while day <= end:
+        rounds += [planned_round(site, sch, day) for sch in schedules
+                   if (sch.id, day) not in saved and sch.runs_on(day.isoweekday())]
+        day += timedelta(days=1)
+    return rounds
+
+
+def rounds_between(session, site: Site, start: date, end: date) -> list[Round]:
+    """The site's rounds from `start` to `end` (inclusive): the saved ones, plus an unsaved planned round
+    (`id` None) for each active schedule's day without one — two queries, whatever the range."""
+    schedules = _active_schedules(session, site)
+    saved = session.scalars(
+        select(Round).where(Round.site_id == site.id, Round.date >= start, Round.date <= end)
+        .options(joinedload(Round.supervisor))
+    ).all()
+    rounds = list(saved) + _planned(site, schedules, start, end, {(r.schedule_id, r.date) for r in saved})
+    return sorted(rounds, key=lambda r: (r.date, r.window_start, r.route_id))
+
+
+def planned_between(session, site: Site, start: date, end: date) -> list[Round]:
+    """Only the unsaved planned rounds from `start` to `end`, by date (for exports, which stream the saved)."""
+    saved = set(session.execute(select(Round.schedule_id, Round.date).where(
+        Round.site_id == site.id, Round.date >= start, Round.date <= end)).all())
+    return _planned(site, _active_schedules(session, site), start, end, saved)
+
+
+def rounds_for_day(session, site: Site, day: date) -> list[Round]:
+    """The site's rounds on `day`: saved, or planned by a schedule that runs that weekday (unsaved)."""
+    return rounds_between(session, site, day, day)
+
+
+def round_of(session, sch: Schedule, day: date) -> Round | None:
+    """A schedule's round on `day`: its row, else the unsaved planned round; None if it does not run then."""
+    row = session.scalar(select(Round).where(Round.schedule_id == sch.id, Round.date == day))
+    if row is not None:
+        return row
+    return planned_round(sch.route.site, sch, day) if sch.runs_on(day.isoweekday()) else None
+
+
+def materialise(session, rnd: Round) -> Round:
+    """The round's row, inserting a planned round on its first write. Two requests inserting the same
+    (schedule, date) at once make one row: the unique key refuses the second in a savepoint, which then
+    takes the first one's row. Flushes; the caller commits."""
+    if rnd.id is not None:
+        return rnd
+    try:
+        with session.begin_nested():
+            session.add(rnd)
+        return rnd
+    except IntegrityError:
+        return session.scalar(select(Round).where(Round.schedule_id == rnd.schedule_id, Round.date == rnd.date))

@@ -97,13 +97,71 @@ def test_today_is_the_sites_date_not_utcs(site, local):
     assert schedule.site_today(site, datetime(2026, 11, 23, 15, 59, tzinfo=timezone.utc)) == date(2026, 11, 23)
 
 
-def test_rounds_are_materialised_once(session, site):
-    """Opening Today twice does not create a second round."""
+def supervisor_of(session, site):
+    from app.models import User
+
+    user = User(username="u", display_name="U", role="supervisor", password_hash="x")
+    user.sites.append(site)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def test_reading_a_day_saves_no_round(session, site):
+    """A day's rounds are planned from the schedules and read twice alike, with nothing written."""
     day = date(2026, 11, 23)
     first = schedule.rounds_for_day(session, site, day)
     again = schedule.rounds_for_day(session, site, day)
-    assert [r.id for r in first] == [r.id for r in again]
+    assert [(r.id, r.schedule_id, r.date, r.slot) for r in first] == [(r.id, r.schedule_id, r.date, r.slot)
+                                                                     for r in again]
+    assert [r.id for r in first] == [None]
+    session.commit()
+    assert session.scalar(select(func.count(Round.id))) == 0
+
+
+def test_starting_a_planned_round_twice_saves_it_once(session, site, local):
+    """The first start inserts the planned round; a second start (double tap) finds and keeps it."""
+    from app.services import rounds
+
+    user = supervisor_of(session, site)
+    with time_machine.travel(local(site, 2026, 11, 23, 9, 40), tick=False):
+        first = rounds.start_round(session, morning(session, site, date(2026, 11, 23)), user)
+        again = rounds.start_round(session, morning(session, site, date(2026, 11, 23)), user)
+    assert first.id is not None and again.id == first.id and first.started_at is not None
     assert session.scalar(select(func.count(Round.id))) == 1
+    assert len(again.stops) == len(first.stops) > 0
+
+
+def test_a_start_racing_another_keeps_the_first(session, site, local, db):
+    """Another phone saved and started the round between this one's read and its tap: one round, theirs."""
+    from app.services import rounds
+
+    user = supervisor_of(session, site)
+    day = date(2026, 11, 23)
+    with time_machine.travel(local(site, 2026, 11, 23, 9, 40), tick=False):
+        planned = morning(session, site, day)
+        session.commit()
+        with db.engine.begin() as other:  # the other phone's request, committed first
+            other.execute(Round.__table__.insert().values(
+                site_id=site.id, route_id=planned.route_id, schedule_id=planned.schedule_id, date=day,
+                slot="morning", window_start=planned.window_start, window_end=planned.window_end,
+                tolerance_minutes=15, started_at=local(site, 2026, 11, 23, 9, 35), supervisor_id=user.id))
+        got = rounds.start_round(session, planned, user)
+    assert got is not planned and got.id is not None
+    assert got.started_at == local(site, 2026, 11, 23, 9, 35)  # their start stands
+    assert session.scalar(select(func.count(Round.id))) == 1
+
+
+def test_a_round_of_a_future_day_cannot_be_started(session, site, local):
+    """Starting tomorrow's planned round is refused and saves nothing."""
+    from app.services import rounds
+
+    user = supervisor_of(session, site)
+    with time_machine.travel(local(site, 2026, 11, 23, 9, 40), tick=False):
+        with pytest.raises(rounds.RoundRefused):
+            rounds.start_round(session, morning(session, site, date(2026, 11, 24)), user)
+    session.rollback()
+    assert session.scalar(select(func.count(Round.id))) == 0
 
 
 def test_no_round_on_a_day_without_a_schedule(session, site):

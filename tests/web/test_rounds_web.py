@@ -31,13 +31,17 @@ def test_today_lists_both_rounds_with_windows(client, auth, demo):
 
 def test_start_round_opens_first_checkpoint(client, auth, demo, session):
     auth.login()
+    from app.models import Round
     from app.services import schedule
 
-    rnd = schedule.rounds_for_day(session, demo.site, schedule.site_today(demo.site))[0]
+    rnd = schedule.rounds_for_day(session, demo.site, schedule.site_today(demo.site))[0]  # planned, unsaved
     token = auth.token()
-    resp = client.post(f"/rounds/{rnd.id}/start", data={"csrf_token": token})
-    assert resp.headers["Location"] == f"/rounds/{rnd.id}/checkpoints/1"
-    client.post(f"/rounds/{rnd.id}/start", data={"csrf_token": token})  # double tap
+    start = f"/rounds/planned/{rnd.schedule_id}/{rnd.date.isoformat()}/start"
+    resp = client.post(start, data={"csrf_token": token})
+    saved = session.scalar(select(Round))
+    assert resp.headers["Location"] == f"/rounds/{saved.id}/checkpoints/1"
+    client.post(start, data={"csrf_token": token})  # double tap
+    assert count(session, Round) == 1
     html = client.get(resp.headers["Location"], headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "0 of 109 answered, 0 failed" in html
     assert "Roads and footpaths clean" in html
