@@ -20,9 +20,10 @@ added site, bulk-loaded (executemany on SQLite, COPY on PostgreSQL) in big batch
 The same random seed gives the same history on both backends. A manager assigned to every site
 (the demo's and the added ones) logs in through the real /login form. Measured: `dashboard.build`
 for one loaded site and for all sites, and GET /manage/dashboard?site=<id> and ?site=all through
-the Flask test client (in process), each --repeat times after one warm-up (which materialises
-today's rounds). Then EXPLAIN (ANALYZE on PostgreSQL, QUERY PLAN on SQLite) of the slowest
-dashboard query, and every dashboard query's plan is checked for full scans of answer/work_order.
+the Flask test client (in process), each --repeat times after one warm-up (which writes nothing:
+today's rounds are planned, not saved). Then EXPLAIN (ANALYZE on PostgreSQL, QUERY PLAN on
+SQLite) of the slowest dashboard query, and every dashboard query's plan is checked for full
+scans of answer/work_order.
 
 PostgreSQL gets VACUUM ANALYZE after the load (what autovacuum would have done by then); SQLite
 gets no ANALYZE unless --sqlite-analyze (the app never runs it). Prints figures; asserts nothing.
@@ -465,7 +466,7 @@ def time_build(app, ids: list[int], repeat: int) -> dict:
 
     out = dict(ms=[], q=[], captures=[])
     with app.app_context():
-        dashboard.build(db.session, _sites(ids))  # warm-up: materialises today's rounds
+        dashboard.build(db.session, _sites(ids))  # warm-up: the session's first loads
         db.session.remove()
         for _ in range(repeat):
             sites = _sites(ids)
