@@ -70,6 +70,7 @@ test-postgres: test-deps
 bench: test-deps
 	$(BIN)/python bench/answer_bench.py
 	$(BIN)/python bench/photo_bench.py
+	$(BIN)/python bench/upload_bench.py
 	$(BIN)/python bench/weight_bench.py
 	$(BIN)/python bench/dashboard_bench.py
 

@@ -68,15 +68,30 @@ def safe_next(value: str | None, default: str) -> str:
     return iri_to_uri(value)
 
 
-def uploaded_photos(files, site) -> list:
-    """Normalise and store the photos of a file field; PhotoRejected (nothing stored) if any is bad."""
+def chosen_files(files) -> list:
+    """The files actually chosen in a file field (a browser sends one empty part for none)."""
+    return [f for f in (files or []) if f and f.filename]
+
+
+def uploaded_photos(files, site, already: int = 0) -> list:
+    """Normalise and store the photos of a file field; PhotoRejected (nothing stored) if any is bad.
+
+    Refused before any decode: more photos than a request or (with `already` attached) an item may
+    carry, or more pixels in all than a request may declare.
+    """
+    from app.services.photos import check_room
     from app.services.uploads import normalise_all, store_photos
 
-    blobs = [f.read() for f in (files or []) if f and f.filename]
-    if not blobs:
-        return []
     cfg = current_app.config
-    images = normalise_all(blobs, max_bytes=cfg["MAX_PHOTO_BYTES"], max_pixels=cfg["MAX_PHOTO_PIXELS"],
+    chosen = chosen_files(files)
+    if not chosen:
+        return []
+    if len(chosen) <= cfg["MAX_PHOTOS_PER_REQUEST"]:
+        check_room(already, len(chosen), cfg["MAX_PHOTOS_PER_ITEM"])
+    blobs = [f.read() for f in chosen]
+    images = normalise_all(blobs, max_count=cfg["MAX_PHOTOS_PER_REQUEST"],
+                           max_total_pixels=cfg["MAX_PIXELS_PER_REQUEST"],
+                           max_bytes=cfg["MAX_PHOTO_BYTES"], max_pixels=cfg["MAX_PHOTO_PIXELS"],
                            long_edge=cfg["PHOTO_LONG_EDGE"], thumb_edge=cfg["THUMB_LONG_EDGE"])
     return store_photos(db.session, current_app.extensions["photo_store"], site, current_user, images)
 

@@ -1,7 +1,7 @@
 """Supervisor rounds: Today, checkpoints, one-tap answers, finishing."""
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -170,9 +170,10 @@ def answer(round_id: int, stop_id: int, item_id: int):
     else:
         try:
             svc.ensure_answerable(rnd)
-            photos = uploaded_photos(form.photos.data, rnd.site)
+            photos = uploaded_photos(form.photos.data, rnd.site, already=svc.photo_count(db.session, stop, item))
             saved = svc.answer_item(db.session, rnd, stop, item, current_user,
-                                    result=form.result.data or None, note=form.note.data, photos=photos)
+                                    result=form.result.data or None, note=form.note.data, photos=photos,
+                                    max_photos=current_app.config["MAX_PHOTOS_PER_ITEM"])
         except PhotoRejected as e:
             db.session.rollback()
             error, status = str(e.message), 422

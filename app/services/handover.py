@@ -23,6 +23,7 @@ from app.models.checklist import SEVERITIES
 from app.models.handover import INSPECTION_RESULTS, REPEATING_ROOMS, ROOM_ORDER
 from app.models.types import utcnow
 from app.services import workorders
+from app.services.photos import check_room
 from app.services.storage import PhotoStore
 
 TEMPLATE_CODE = "unit_pre_handover"
@@ -189,8 +190,10 @@ def _editable(insp: Inspection) -> None:
 
 def answer(session, insp: Inspection, room_key: str, item: ChecklistItem, user: User, *,
            result: str | None, severity: str | None = None, description: str | None = None,
-           location: str | None = None, photos: list[Photo] = (), team: Team | None = None) -> Defect | None:
-    """Record pass / defect / n.a. for an item in a room; a defect carries its details and photos."""
+           location: str | None = None, photos: list[Photo] = (), team: Team | None = None,
+           max_photos: int = 10) -> Defect | None:
+    """Record pass / defect / n.a. for an item in a room; a defect carries its details and (at most
+    `max_photos`) photos."""
     _editable(insp)
     if room_key not in {k for k, _, _ in rooms(insp.unit, insp.version)} or item.room != room_type(room_key) \
             or item.version_id != insp.version_id:
@@ -232,6 +235,8 @@ def answer(session, insp: Inspection, room_key: str, item: ChecklistItem, user: 
             defect.location = location.strip()[:200]
         if team is not None:
             defect.team_id = team.id
+        check_room(len(defect.photos), len([p for p in dict.fromkeys(photos) if p not in defect.photos]),
+                   max_photos)
         for p in photos:
             if p not in defect.photos:
                 defect.photos.append(p)

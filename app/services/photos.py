@@ -10,6 +10,7 @@ import io
 import re
 import struct
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pillow_heif
@@ -115,6 +116,28 @@ def normalise(
     if len(data) > max_bytes:
         raise _too_many_bytes(max_bytes)
 
+    with _refusing(max_pixels):
+        img = _open(data, max_pixels)
+        icc_profile = img.info.get("icc_profile")
+        img = _shrink_upright(img, long_edge)
+        img = _to_srgb(img, icc_profile)
+        image = _encode_jpeg(img, PHOTO_QUALITY)
+        thumb_img = _resize_within(img, thumb_edge)
+        thumb = _encode_jpeg(thumb_img, THUMB_QUALITY)
+
+    return Normalised(
+        image=image,
+        thumb=thumb,
+        width=img.width,
+        height=img.height,
+        sha256=hashlib.sha256(image).hexdigest(),
+        thumb_sha256=hashlib.sha256(thumb).hexdigest(),
+    )
+
+
+@contextmanager
+def _refusing(max_pixels: int):
+    """Run Pillow on untrusted bytes: bomb warnings are errors, every failure a PhotoRejected."""
     # A process-wide switch that some other code might flip; if True, Pillow silently pads a
     # half-uploaded photo with grey. Re-assert it on every call rather than trust import order.
     ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -127,13 +150,7 @@ def normalise(
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             # "Corrupt EXIF" and similar notices are about metadata we discard anyway.
             warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
-            img = _open(data, max_pixels)
-            icc_profile = img.info.get("icc_profile")
-            img = _shrink_upright(img, long_edge)
-            img = _to_srgb(img, icc_profile)
-            image = _encode_jpeg(img, PHOTO_QUALITY)
-            thumb_img = _resize_within(img, thumb_edge)
-            thumb = _encode_jpeg(thumb_img, THUMB_QUALITY)
+            yield
     except PhotoRejected:
         raise
     except UnidentifiedImageError as exc:
@@ -143,14 +160,37 @@ def normalise(
     except _DAMAGED_ERRORS as exc:
         raise _damaged() from exc
 
-    return Normalised(
-        image=image,
-        thumb=thumb,
-        width=img.width,
-        height=img.height,
-        sha256=hashlib.sha256(image).hexdigest(),
-        thumb_sha256=hashlib.sha256(thumb).hexdigest(),
-    )
+
+def declared_pixels(data: bytes, *, max_bytes: int = 25 * MIB, max_pixels: int = 50_000_000) -> int:
+    """The pixel count an upload's header declares, read without decoding; PhotoRejected as normalise."""
+    if not data:
+        raise _not_a_photo()
+    if len(data) > max_bytes:
+        raise _too_many_bytes(max_bytes)
+    with _refusing(max_pixels):
+        with _open(data, max_pixels) as img:
+            width, height = img.size
+    return width * height
+
+
+def check_request(blobs: list[bytes], *, max_count: int, max_total_pixels: int,
+                  max_bytes: int = 25 * MIB, max_pixels: int = 50_000_000) -> None:
+    """Refuse a request's photos by count, then by the pixels their headers declare, before any decode."""
+    if len(blobs) > max_count:
+        raise PhotoRejected(_l("You chose %(chosen)d photos; send at most %(num)d at a time.",
+                               chosen=len(blobs), num=max_count))
+    total = sum(declared_pixels(b, max_bytes=max_bytes, max_pixels=max_pixels) for b in blobs)
+    if total > max_total_pixels:
+        raise PhotoRejected(_l("These photos are too large together (%(mp)d megapixels; at most %(max)d "
+                               "at a time). Send fewer at once.", mp=round(total / 1_000_000),
+                               max=max_total_pixels // 1_000_000))
+
+
+def check_room(have: int, adding: int, cap: int) -> None:
+    """Refuse adding photos to an answer or defect that would then hold more than ``cap``."""
+    if adding and have + adding > cap:
+        raise PhotoRejected(_l("An item holds at most %(num)d photos; it has %(have)d. "
+                               "Remove some before adding more.", num=cap, have=have))
 
 
 def _open(data: bytes, max_pixels: int) -> ImageFile.ImageFile:

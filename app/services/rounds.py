@@ -9,6 +9,7 @@ from app.models import Answer, ChecklistItem, Photo, Round, RoundStop, User, Wor
 from app.models.round import RESULTS
 from app.models.types import utcnow
 from app.services import schedule, workorders
+from app.services.photos import check_room
 
 
 class RoundRefused(Exception):
@@ -128,11 +129,19 @@ def _find_answer(session, stop: RoundStop, item: ChecklistItem) -> Answer | None
     return session.scalar(select(Answer).where(Answer.stop_id == stop.id, Answer.item_id == item.id))
 
 
+def photo_count(session, stop: RoundStop, item: ChecklistItem) -> int:
+    """How many photos the item's answer already holds (0 if unanswered)."""
+    answer = _find_answer(session, stop, item)
+    return len(answer.photos) if answer is not None else 0
+
+
 def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user: User, *,
-                result: str | None, note: str | None = None, photos: list[Photo] = ()) -> Answer:
+                result: str | None, note: str | None = None, photos: list[Photo] = (),
+                max_photos: int = 10) -> Answer:
     """Record an answer; failing raises the item's work order, un-failing cancels it.
 
-    `result=None` keeps the current result (a note or photos only). Nothing is written when refused.
+    `result=None` keeps the current result (a note or photos only). An answer holds at most
+    `max_photos` photos (PhotoRejected beyond). Nothing is written when refused.
     """
     ensure_answerable(rnd)
     if result is not None and result not in RESULTS:
@@ -141,6 +150,8 @@ def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user:
         raise LookupError("item not in this round")
 
     existing = _find_answer(session, stop, item)
+    have = list(existing.photos) if existing else []
+    check_room(len(have), len([p for p in dict.fromkeys(photos) if p not in have]), max_photos)
     final = result if result is not None else (existing.result if existing else None)
     has_photo = bool(photos) or bool(existing and existing.photos)
     if final == "fail" and item.photo_required_on_fail and not has_photo:

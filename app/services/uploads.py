@@ -3,12 +3,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.models import Photo, Site, User
-from app.services.photos import Normalised, normalise
+from app.services.photos import Normalised, check_request, normalise
 from app.services.storage import PhotoStore
 
 
-def normalise_all(blobs: list[bytes], **limits) -> list[Normalised]:
-    """Normalise every upload first, so one bad file refuses the request before anything is stored."""
+def normalise_all(blobs: list[bytes], *, max_count: int | None = None, max_total_pixels: int | None = None,
+                  **limits) -> list[Normalised]:
+    """Normalise every upload first, so one bad file refuses the request before anything is stored.
+
+    With request caps, every header is read (and the count and declared pixels summed) before any
+    file is decoded: thirty crafted 49 MP images are refused at the cost of reading thirty headers.
+    """
+    if max_count is not None or max_total_pixels is not None:
+        check_request(blobs, max_count=max_count if max_count is not None else len(blobs),
+                      max_total_pixels=max_total_pixels if max_total_pixels is not None else float("inf"),
+                      **{k: v for k, v in limits.items() if k in ("max_bytes", "max_pixels")})
     return [normalise(b, **limits) for b in blobs]
 
 

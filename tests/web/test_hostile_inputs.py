@@ -133,3 +133,248 @@ def test_safe_next_rules():
         assert safe_next(bad, "/d") == "/d", bad
     assert safe_next("/orders/3?x=1#h", "/d") == "/orders/3?x=1#h"
     assert safe_next("/房间", "/d") == "/%E6%88%BF%E9%97%B4"
+
+
+# ---- files --------------------------------------------------------------------------------------
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+@lru_cache(maxsize=8)
+def _idat(width: int, height: int) -> bytes:
+    comp = zlib.compressobj(9)
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte + one bit per pixel, all black
+    return comp.compress(row * height) + comp.flush()
+
+
+def png_declaring(width: int, height: int, tag: int = 0, with_data: bool = True) -> bytes:
+    """A small valid 1-bit PNG of `width` x `height` (a few KB for 7000²); `tag` makes each unique."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    body = _chunk(b"tEXt", b"n\x00" + str(tag).encode()) + (_chunk(b"IDAT", _idat(width, height)) if with_data else b"")
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + body + _chunk(b"IEND", b"")
+
+
+def jpeg_declaring(width: int, height: int) -> bytes:
+    """A real small JPEG whose frame header claims another size (a bomb by header)."""
+    data = bytearray(jpeg_bytes((64, 48)))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def gif_declaring(width: int, height: int) -> bytes:
+    return b"GIF89a" + struct.pack("<HH", width, height) + b"\x80\x00\x00" + b"\x00" * 6 + b";"
+
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Fail the test if any upload reaches the decoder."""
+    calls = []
+
+    def refuse(img, long_edge):
+        calls.append(img.size)
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(photo_svc, "_shrink_upright", refuse)
+    return calls
+
+
+def thirty_bombs():
+    return [(io.BytesIO(png_declaring(7000, 7000, tag=i)), f"p{i}.png") for i in range(30)]
+
+
+def eleven_photos():
+    return [(io.BytesIO(jpeg_bytes((40, 30), color=(i * 20, 10, 10))), f"p{i}.jpg") for i in range(11)]
+
+
+@pytest.fixture
+def walk(client, auth, demo):
+    auth.login()
+    rnd = started_morning(demo)
+    token = auth.token(f"/rounds/{rnd.id}/checkpoints/1")
+    url, stop, item = item_url(rnd, "patrol_residential_common", "roads_clean")
+    return url, token, stop, item
+
+
+def _answer(client, url, token, photos, result="fail", note="rubbish by the gate", headers=HX):
+    return client.post(url, headers=headers, content_type="multipart/form-data", data={
+        "result": result, "note": note, "csrf_token": token, "photos": photos})
+
+
+@pytest.mark.parametrize("lang, expected", [("en", "send at most 10 at a time"), ("zh_Hans", "一次最多 10 张")])
+def test_eleven_photos_on_a_round_item_are_refused_in_place(client, walk, session, app, lang, expected,
+                                                            no_decoding):
+    """Eleven photos: the item comes back at 422 with the message and the note kept; nothing stored."""
+    url, token, stop, item = walk
+    resp = _answer(client, url, token, eleven_photos(), headers={**HX, "Accept-Language": lang})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422, html
+    assert f'id="item-{stop.id}-{item.id}"' in html and expected in html and "rubbish by the gate" in html
+    assert (count(session, Answer), count(session, Photo), count(session, WorkOrder)) == (0, 0, 0)
+    assert stored_files(app) == 0 and no_decoding == []
+
+
+def test_eleven_photos_without_htmx_render_the_checkpoint_with_the_refusal(client, walk, session):
+    url, token, stop, item = walk
+    resp = _answer(client, url, token, eleven_photos(), headers={"Accept-Language": "en"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "<html" in html and "send at most 10 at a time" in html
+    assert count(session, Photo) == 0
+
+
+def test_thirty_png_bombs_by_header_are_refused_before_any_decode(client, walk, session, app, no_decoding):
+    """The tester's request: 30 PNGs of a few KB, each declaring 7000×7000 (49 MP)."""
+    url, token, stop, item = walk
+    resp = _answer(client, url, token, thirty_bombs())
+    assert resp.status_code == 422 and "send at most 10 at a time" in resp.get_data(as_text=True)
+    assert (count(session, Answer), count(session, Photo)) == (0, 0) and stored_files(app) == 0
+    assert no_decoding == []
+
+
+def test_three_big_images_over_the_request_pixel_budget_are_refused_unread(client, walk, session, app,
+                                                                          no_decoding):
+    """Three 49 MP images (147 MP) exceed the 120 MP a request may declare: refused by their headers."""
+    url, token, stop, item = walk
+    photos = [(io.BytesIO(png_declaring(7000, 7000, tag=i)), f"p{i}.png") for i in range(3)]
+    resp = _answer(client, url, token, photos)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "too large together (147 megapixels; at most 120" in html
+    assert count(session, Photo) == 0 and stored_files(app) == 0 and no_decoding == []
+
+
+def test_an_answer_holds_at_most_ten_photos_and_keeps_what_it_has(client, walk, session, app):
+    """Nine photos saved, then two more: refused, the nine and the answer stay as they were."""
+    url, token, stop, item = walk
+    nine = [(io.BytesIO(jpeg_bytes((40, 30), color=(i * 25, 60, 60))), f"a{i}.jpg") for i in range(9)]
+    assert _answer(client, url, token, nine).status_code == 200
+    answer = session.scalar(select(Answer))
+    assert len(answer.photos) == 9
+    files = stored_files(app)
+    two = [(io.BytesIO(jpeg_bytes((40, 30), color=(i * 25, 200, 0))), f"b{i}.jpg") for i in range(2)]
+    resp = _answer(client, url, token, two, result="pass", note="changed my mind")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "holds at most 10 photos; it has 9" in html and "changed my mind" in html
+    session.expire_all()
+    answer = session.scalar(select(Answer))
+    assert (answer.result, answer.note, len(answer.photos)) == ("fail", "rubbish by the gate", 9)
+    assert count(session, Photo) == 9 and stored_files(app) == files
+    one = [(io.BytesIO(jpeg_bytes((40, 30), color=(1, 2, 3))), "c.jpg")]
+    assert _answer(client, url, token, one).status_code == 200
+    session.expire_all()
+    assert len(session.scalar(select(Answer)).photos) == 10
+
+
+def _truncated(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+HOSTILE_FILES = {
+    "png bomb by header (30000²)": (png_declaring(30000, 30000, with_data=False), "too large"),
+    "jpeg bomb by header (30000²)": (jpeg_declaring(30000, 30000), "too large"),
+    "jpeg declaring 9000² (81 MP)": (jpeg_declaring(9000, 9000), "too large (81 megapixels)"),
+    "gif 65535²": (gif_declaring(65535, 65535), "not a photo"),
+    "gif/js polyglot": (b"GIF89a/*\x00\x00*/=alert(1);//" + b"\x00" * 20, "not a photo"),
+    "html behind jpeg magic": (b"\xff\xd8\xff\xe0<html><script>alert(1)</script></html>", "damaged"),
+    "svg": (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "not a photo"),
+    "truncated jpeg": (_truncated(jpeg_bytes((400, 300))), "damaged"),
+    "truncated png": (png_declaring(2000, 2000)[:300], "damaged"),
+    "empty": (b"", "not a photo"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_FILES)
+def test_hostile_file_on_a_round_item_is_refused_and_nothing_is_lost(client, walk, session, app, name):
+    """A good photo saved first; a hostile file next to a good one is refused and the first stays."""
+    url, token, stop, item = walk
+    assert _answer(client, url, token, [(io.BytesIO(jpeg_bytes()), "ok.jpg")]).status_code == 200
+    files = stored_files(app)
+    data, expected = HOSTILE_FILES[name]
+    resp = _answer(client, url, token, [(io.BytesIO(jpeg_bytes(color=(0, 0, 200))), "good.jpg"),
+                                        (io.BytesIO(data), "photo.jpg")], note="second try")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and expected in html and "second try" in html
+    session.expire_all()
+    assert count(session, Photo) == 1 and len(session.scalar(select(Answer)).photos) == 1
+    assert stored_files(app) == files
+
+
+def test_a_polyglot_png_with_a_payload_is_stored_re_encoded(client, walk, session, app):
+    """A valid PNG carrying HTML after IEND is a photo; what is stored is a fresh JPEG without it."""
+    url, token, stop, item = walk
+    payload = b"<html><script>alert(document.cookie)</script></html>"
+    resp = _answer(client, url, token, [(io.BytesIO(png_declaring(64, 64) + payload), "p.png")])
+    assert resp.status_code == 200
+    photo = session.scalar(select(Photo))
+    data = app.extensions["photo_store"].get(photo.sha256)
+    assert data[:3] == b"\xff\xd8\xff" and b"script" not in data
+
+
+# ---- the other routes that take files: the request caps hold everywhere ----------------------------
+
+@pytest.mark.parametrize("photos", [eleven_photos, thirty_bombs])
+def test_order_comment_with_too_many_photos_is_refused(client, auth, order, session, app, photos, no_decoding):
+    token = auth.token(f"/orders/{order.id}")
+    events, files = count(session, WorkOrderEvent), stored_files(app)
+    resp = client.post(f"/orders/{order.id}/comment", content_type="multipart/form-data", data={
+        "csrf_token": token, "version": str(order.version), "note": "see photos", "photos": photos(),
+        "next": "/\r\nX"})
+    assert resp.status_code == 422 and "send at most 10 at a time" in resp.get_data(as_text=True)
+    assert count(session, WorkOrderEvent) == events and count(session, Photo) == 1 and stored_files(app) == files
+    assert no_decoding == []
+
+
+@pytest.mark.parametrize("photos", [eleven_photos, thirty_bombs])
+def test_raising_an_order_with_too_many_photos_is_refused(client, auth, demo, session, app, photos, no_decoding):
+    auth.login()
+    token = auth.token("/orders/new")
+    resp = client.post("/orders/new", content_type="multipart/form-data", data={
+        "csrf_token": token, "team": demo.teams["engineering"].id, "area": 0, "severity": "major",
+        "description": "Water dripping in the lift lobby", "photos": photos()})
+    assert resp.status_code == 422 and "send at most 10 at a time" in resp.get_data(as_text=True)
+    assert (count(session, WorkOrder), count(session, Photo), stored_files(app)) == (0, 0, 0)
+    assert no_decoding == []
+
+
+@pytest.fixture
+def inspection(client, auth, demo, session):
+    unit = session.scalar(select(Unit).where(Unit.room == "1201", Unit.unit_no == "1"))
+    auth.login("engineer")
+    token = auth.token(f"/handover/units/{unit.id}")
+    resp = client.post(f"/handover/units/{unit.id}/inspections", data={"csrf_token": token, "owner_present": "张伟"})
+    insp = session.get(Inspection, int(resp.headers["Location"].rsplit("/", 1)[1]))
+    item = next(i for i in insp.version.items if i.room == "kitchen")
+    return insp, item, token
+
+
+@pytest.mark.parametrize("photos", [eleven_photos, thirty_bombs])
+def test_handover_defect_and_concern_with_too_many_photos_are_refused(client, inspection, session, app, photos,
+                                                                       no_decoding):
+    insp, item, token = inspection
+    resp = client.post(f"/handover/inspections/{insp.id}/rooms/kitchen/items/{item.id}", headers=HX,
+                       content_type="multipart/form-data", data={
+                           "csrf_token": token, "result": "defect", "description": "cracked tile",
+                           "photos": photos()})
+    assert resp.status_code == 422 and "send at most 10 at a time" in resp.get_data(as_text=True)
+    resp = client.post(f"/handover/inspections/{insp.id}/rooms/kitchen/concerns", headers=HX,
+                       content_type="multipart/form-data", data={
+                           "csrf_token": token, "text": "smell of gas", "photos": photos()})
+    assert resp.status_code == 422 and "send at most 10 at a time" in resp.get_data(as_text=True)
+    assert (count(session, Defect), count(session, Photo), stored_files(app)) == (0, 0, 0)
+    assert no_decoding == []
+
+
+def test_a_handover_defect_holds_at_most_ten_photos(client, inspection, session):
+    insp, item, token = inspection
+    url = f"/handover/inspections/{insp.id}/rooms/kitchen/items/{item.id}"
+
+    def send(n, shade):
+        return client.post(url, headers=HX, content_type="multipart/form-data", data={
+            "csrf_token": token, "result": "defect", "description": "cracked tile",
+            "photos": [(io.BytesIO(jpeg_bytes((40, 30), color=(shade, i * 20, 9))), f"{i}.jpg") for i in range(n)]})
+
+    assert send(8, 1).status_code == 200
+    resp = send(3, 2)
+    assert resp.status_code == 422 and "holds at most 10 photos; it has 8" in resp.get_data(as_text=True)
+    session.expire_all()
+    assert len(session.scalar(select(Defect)).photos) == 8
