@@ -218,40 +218,100 @@ def reset_password(user_id: int):
     return render("manage/password.html", person=user, password=svc.reset_password(db.session, user))
 
 
-@bp.get("/templates")
-@login_required
-def templates():
-    """Checklist templates with their current version; YAML export and import."""
-    from app.models import ChecklistTemplate
+def _template_scope(value: str | None):
+    """The site whose checklists a page shows (`?site=<id>`), or None for the shared library (admins).
 
-    managers_only()
-    rows = db.session.scalars(db.select(ChecklistTemplate).order_by(ChecklistTemplate.id)).all()
-    return render("manage/templates.html", rows=rows, form=EmptyForm())
+    Default: the library for admins, else the user's first site.
+    """
+    from app.services.policy import manages_library
+
+    if value == "library" or (not value and manages_library(current_user)):
+        if not manages_library(current_user):
+            abort(404)
+        return None
+    sites = user_sites()
+    site = next((s for s in sites if str(s.id) == value), None) if value else (sites[0] if sites else None)
+    if site is None or not can(current_user, "manage", site):
+        abort(404)
+    return site
 
 
-@bp.get("/templates/<int:template_id>")
-@login_required
-def template(template_id: int):
-    """A template's current items, each editable; versions already walked stay as they were."""
+def _template_or_404(template_id: int, site_id: int | None):
+    """The template to show or change and the site it is changed for (None: the library itself).
+
+    Without a site: a site's copy (its site) or, for admins, a library template. With a site: that site's
+    copy, or the library template the site uses (its copy if it has one); a change then makes the copy.
+    """
     from app.models import ChecklistTemplate
     from app.services import templates as svc
 
+    tpl = db.session.get(ChecklistTemplate, template_id)
+    if tpl is None:
+        abort(404)
+    if site_id is None:
+        if not can(current_user, "edit", tpl):
+            abort(404)
+        return tpl, tpl.site
+    site = load(Site, site_id, "manage")
+    if tpl.site_id is not None and tpl.site_id != site.id:
+        abort(404)
+    return svc.for_site(db.session, tpl.code, site.id) if tpl.site_id is None else tpl, site
+
+
+def _template_context(tpl, site) -> dict:
+    """What every checklist page needs to say where a change applies and to build its links."""
+    from app.services import templates as svc
+
+    sites = [site] if site is not None else user_sites()
+    return {"tpl": tpl, "site": site, "scope_site_id": site.id if site is not None and tpl.site_id is None else None,
+            "teams": svc.item_teams(db.session, [s.id for s in sites]), "form": EmptyForm()}
+
+
+@bp.get("/templates")
+@login_required
+def templates():
+    """The checklists one site uses (its copies and the library's), or the shared library; YAML export, import."""
+    from app.services import templates as svc
+    from app.services.policy import manages_library
+
     managers_only()
-    tpl = db.session.get(ChecklistTemplate, template_id) or abort(404)
-    return render("manage/template.html", tpl=tpl, used=svc.is_used(db.session, tpl.current_version),
-                  teams=svc.item_teams(db.session, [s.id for s in user_sites()]), form=EmptyForm())
+    site = _template_scope(request.args.get("site"))
+    rows = svc.library(db.session) if site is None else svc.site_templates(db.session, site)
+    scopes = [s for s in user_sites() if can(current_user, "manage", s)]
+    return render("manage/templates.html", rows=rows, site=site, scopes=scopes,
+                  library=manages_library(current_user), form=EmptyForm())
+
+
+@bp.get("/templates/<int:template_id>")
+@bp.get("/sites/<int:site_id>/templates/<int:template_id>")
+@login_required
+def template(template_id: int, site_id: int | None = None):
+    """A template's current items, each editable; versions already walked stay as they were."""
+    from app.services import templates as svc
+
+    managers_only()
+    tpl, site = _template_or_404(template_id, site_id)
+    return render("manage/template.html", used=svc.is_used(db.session, tpl.current_version),
+                  **_template_context(tpl, site))
+
+
+def _saved_template(target, site):
+    """Back to the template just changed (a site's copy has its own address)."""
+    return redirect(url_for("manage.template", template_id=target.id,
+                            site_id=site.id if site is not None and target.site_id is None else None))
 
 
 @bp.route("/templates/<int:template_id>/items/new", methods=["GET", "POST"])
 @bp.route("/templates/<int:template_id>/items/<code>", methods=["GET", "POST"])
+@bp.route("/sites/<int:site_id>/templates/<int:template_id>/items/new", methods=["GET", "POST"])
+@bp.route("/sites/<int:site_id>/templates/<int:template_id>/items/<code>", methods=["GET", "POST"])
 @login_required
-def template_item(template_id: int, code: str | None = None):
+def template_item(template_id: int, code: str | None = None, site_id: int | None = None):
     """Edit one item (or add one): text in both languages, category, team, severity, photo rule, points."""
-    from app.models import ChecklistTemplate
     from app.services import templates as svc
 
     managers_only()
-    tpl = db.session.get(ChecklistTemplate, template_id) or abort(404)
+    tpl, site = _template_or_404(template_id, site_id)
     item = next((i for i in tpl.current_version.items if i.code == code), None) if code else None
     if code and item is None:
         abort(404)
@@ -263,47 +323,62 @@ def template_item(template_id: int, code: str | None = None):
         fields["photo_required_on_fail"] = request.form.get("photo_required_on_fail") == "y"
         try:
             fields["points"] = int(request.form.get("points") or 0)
-            svc.save_item(db.session, tpl, code, fields)
-            flash(_("Saved. Rounds already walked keep the version they used."), "info")
-            return redirect(url_for("manage.template", template_id=tpl.id))
+            target = svc.site_copy(db.session, tpl, site) if site is not None else tpl
+            svc.save_item(db.session, target, code, fields)
+            db.session.commit()
+            if site is not None:
+                flash(_("Saved for %(site)s. Rounds already walked keep the version they used.", site=site.t()),
+                      "info")
+            else:
+                flash(_("Saved. Rounds already walked keep the version they used."), "info")
+            return _saved_template(target, site)
         except ValueError:
             error = _("Points must be a whole number.")
         except svc.TemplateRefused as e:
             db.session.rollback()
             error = str(e.message)
-    return render("manage/template_item.html", tpl=tpl, item=item, error=error, form=EmptyForm(),
-                  categories=svc.categories_for(tpl), teams=svc.item_teams(db.session, [s.id for s in user_sites()]),
+    ctx = _template_context(tpl, site)
+    return render("manage/template_item.html", item=item, error=error, categories=svc.categories_for(tpl),
                   values=request.form if request.method == "POST" else None,
-                  status_code=422 if error else 200)
+                  status_code=422 if error else 200, **ctx)
 
 
 @bp.post("/templates/<int:template_id>/items/<code>/remove")
+@bp.post("/sites/<int:site_id>/templates/<int:template_id>/items/<code>/remove")
 @login_required
-def template_item_remove(template_id: int, code: str):
-    """Remove an item from the next version."""
-    from app.models import ChecklistTemplate
+def template_item_remove(template_id: int, code: str, site_id: int | None = None):
+    """Remove an item from the next version (for a site: from its copy)."""
     from app.services import templates as svc
 
     managers_only()
-    tpl = db.session.get(ChecklistTemplate, template_id) or abort(404)
+    tpl, site = _template_or_404(template_id, site_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        svc.remove_item(db.session, tpl, code)
-    except LookupError:
+    if not any(i.code == code for i in tpl.current_version.items):
         abort(404)
+    target = svc.site_copy(db.session, tpl, site) if site is not None else tpl
+    svc.remove_item(db.session, target, code)
+    db.session.commit()
     flash(_("Removed from the next version."), "info")
-    return redirect(url_for("manage.template", template_id=tpl.id))
+    return _saved_template(target, site)
+
+
+def _import_outcome(outcome: dict) -> str:
+    """"patrol_greenery (version 2), …" in the reader's language."""
+    words = {"created": _("created"), "copied": _("this estate's own copy"), "unchanged": _("unchanged")}
+    return ", ".join(f"{code} ({words[v] if isinstance(v, str) else _('version %(n)d', n=v)})"
+                     for code, v in outcome.items())
 
 
 @bp.get("/templates.yaml")
 @login_required
 def templates_yaml():
-    """All templates as YAML, in the shape of checklists.yaml."""
+    """The checklists of one site (or the library), as YAML in the shape of checklists.yaml."""
     from app.services import templates as svc
 
     managers_only()
-    resp = current_app.response_class(svc.export_yaml(db.session), mimetype="application/yaml")
+    site = _template_scope(request.args.get("site"))
+    resp = current_app.response_class(svc.export_yaml(db.session, site), mimetype="application/yaml")
     resp.headers["Content-Disposition"] = 'attachment; filename="checklists.yaml"'
     resp.headers["Cache-Control"] = "private, no-store"  # like every export
     return resp
@@ -312,21 +387,24 @@ def templates_yaml():
 @bp.post("/templates/import")
 @login_required
 def templates_import():
-    """Import templates from YAML: new ones are created, changed ones get a new version."""
+    """Import YAML into one site's checklists (its copies) or, for admins, the library."""
     from app.services import templates as svc
 
     managers_only()
     if not EmptyForm().validate_on_submit():
         abort(400)
+    site = _template_scope(request.form.get("site"))
     upload = request.files.get("file")
     try:
-        outcome = svc.import_yaml(db.session, upload.read(2 * 1024 * 1024).decode("utf-8") if upload else "")
-        flash(_("Imported: %(summary)s.", summary=", ".join(f"{k} ({v})" for k, v in outcome.items())), "info")
+        outcome = svc.import_yaml(db.session, upload.read(2 * 1024 * 1024).decode("utf-8") if upload else "", site)
+        db.session.commit()
+        flash(_("Imported: %(summary)s.", summary=_import_outcome(outcome)), "info")
     except UnicodeDecodeError:
         flash(_("This is not a checklist YAML file like checklists.yaml."), "error")
     except svc.TemplateRefused as e:
+        db.session.rollback()
         flash(str(e.message), "error")
-    return redirect(url_for("manage.templates"))
+    return redirect(url_for("manage.templates", site=site.id if site is not None else "library"))
 
 
 @bp.get("/routes")
@@ -360,14 +438,13 @@ def _checkpoint_or_404(route: Route, cp_id: int):
 @login_required
 def route(route_id: int):
     """Checkpoints in walking order (move, add, remove) and the route's schedules."""
-    from app.models import ChecklistTemplate
     from app.services.routes_admin import active_checkpoints
+    from app.services.templates import site_templates
 
     managers_only()
     r = _route_or_404(route_id)
-    templates = db.session.scalars(db.select(ChecklistTemplate).order_by(ChecklistTemplate.id)).all()
-    return render("manage/route.html", route=r, checkpoints=active_checkpoints(r), templates=templates,
-                  form=EmptyForm())
+    return render("manage/route.html", route=r, checkpoints=active_checkpoints(r),
+                  templates=site_templates(db.session, r.site), form=EmptyForm())
 
 
 @bp.post("/routes/<int:route_id>/checkpoints/<int:cp_id>/<any(up, down, remove):what>")
@@ -375,8 +452,9 @@ def route(route_id: int):
 @login_required
 def route_edit(route_id: int, cp_id: int, what: str):
     """Move a checkpoint, take it off the route, or add one."""
-    from app.models import Area, ChecklistTemplate
+    from app.models import Area
     from app.services import routes_admin as svc
+    from app.services.templates import site_templates
 
     managers_only()
     r = _route_or_404(route_id)
@@ -385,7 +463,8 @@ def route_edit(route_id: int, cp_id: int, what: str):
     try:
         if what == "add":
             area = db.session.get(Area, request.form.get("area", type=int) or 0)
-            tpl = db.session.get(ChecklistTemplate, request.form.get("template", type=int) or 0)
+            tpl = next((t for t in site_templates(db.session, r.site)  # the site's copy, or the library's
+                        if t.id == request.form.get("template", type=int)), None)
             if area is None or tpl is None:
                 abort(404)
             svc.add(db.session, r, area, tpl)
@@ -405,16 +484,17 @@ def route_edit(route_id: int, cp_id: int, what: str):
 @login_required
 def checkpoint_templates(route_id: int, cp_id: int):
     """Choose the checklists walked at a checkpoint."""
-    from app.models import ChecklistTemplate
     from app.services import routes_admin as svc
+    from app.services.templates import site_templates
 
     managers_only()
     r = _route_or_404(route_id)
     cp = _checkpoint_or_404(r, cp_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    ids = [int(i) for i in request.form.getlist("template") if i.isdigit()]
-    chosen = db.session.scalars(db.select(ChecklistTemplate).where(ChecklistTemplate.id.in_(ids or [-1]))).all()
+    ids = {int(i) for i in request.form.getlist("template") if i.isdigit()}
+    # Only what this site uses: its own copies, and library templates it has no copy of.
+    chosen = [t for t in site_templates(db.session, r.site) if t.id in ids]
     try:
         svc.set_templates(db.session, cp, chosen)
         flash(_("Saved."), "info")

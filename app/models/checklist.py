@@ -1,19 +1,36 @@
 """Checklist templates, their frozen versions and items."""
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.i18n import Bilingual
 from app.models.types import UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    from app.models.site import Site
+
 SEVERITIES = ("critical", "major", "minor")
 
 
 class ChecklistTemplate(Bilingual, db.Model):
+    """A checklist: in the shared library (`site_id` NULL, kept by admins) or a site's own copy.
+
+    A site's copy keeps the library's code, so reports that group by code read across sites; a site
+    walks its copy where it has one and the library template otherwise.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("site_id", "code"),
+        # NULLs are distinct in a unique constraint: the library's own codes need an index of their own.
+        Index("uq_checklist_template_library_code", "code", unique=True,
+              sqlite_where=db.text("site_id IS NULL"), postgresql_where=db.text("site_id IS NULL")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
     name_zh: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
@@ -23,6 +40,7 @@ class ChecklistTemplate(Bilingual, db.Model):
     versions: Mapped[list["TemplateVersion"]] = relationship(
         back_populates="template", order_by="TemplateVersion.number"
     )
+    site: Mapped["Site | None"] = relationship()
 
     @property
     def current_version(self) -> "TemplateVersion":

@@ -112,7 +112,7 @@ def appearance(person_id: int):
     person = db.session.get(User, person_id)
     if person is None or site not in person.sites:
         abort(404)
-    items = dutylog.appearance_items(db.session)
+    items = dutylog.appearance_items(db.session, site.id)
     form = EmptyForm()
     if form.validate_on_submit():
         dutylog.record_appearance(db.session, site, person, current_user, request.form.getlist("lapse"),

@@ -98,11 +98,11 @@ APPEARANCE_TEMPLATE = "staff_appearance"
 POINTS_PER_LAPSE = -1  # domain brief, section 8: any appearance breach costs one point
 
 
-def appearance_items(session):
-    """The items of the current staff_appearance checklist."""
-    from app.models import ChecklistTemplate
+def appearance_items(session, site_id: int | None = None):
+    """The items of the current staff_appearance checklist the site uses (its own copy, else the library's)."""
+    from app.services.templates import for_site
 
-    tpl = session.scalar(select(ChecklistTemplate).where(ChecklistTemplate.code == APPEARANCE_TEMPLATE))
+    tpl = for_site(session, APPEARANCE_TEMPLATE, site_id)
     return tpl.current_version.items if tpl else []
 
 
@@ -121,7 +121,7 @@ def record_appearance(session, site: Site, person: User, checker: User, lapses: 
     now = now or utcnow()
     if site not in person.sites:
         raise LookupError("person not on this site")
-    valid = {i.code for i in appearance_items(session)}
+    valid = {i.code for i in appearance_items(session, site.id)}
     lapses = [c for c in dict.fromkeys(lapses) if c in valid]
     day = schedule.site_today(site, now)
     check = session.scalar(select(AppearanceCheck).where(

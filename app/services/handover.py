@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.models import (
-    Building, ChecklistItem, ChecklistTemplate, Defect, DefectCheck, Inspection, InspectionAnswer,
+    Building, ChecklistItem, Defect, DefectCheck, Inspection, InspectionAnswer,
     OwnerLink, Photo, Site, Team, Unit, User, WorkOrder,
 )
 from app.models.checklist import SEVERITIES
@@ -141,9 +141,11 @@ def save_unit(session, site: Site, unit: Unit | None, *, building: str, unit_no:
 
 # --------------------------------------------------------------------------- the walk
 
-def template_version(session):
-    """The current version of the unit checklist."""
-    tpl = session.scalar(select(ChecklistTemplate).where(ChecklistTemplate.code == TEMPLATE_CODE))
+def template_version(session, site_id: int | None = None):
+    """The current version of the unit checklist the site uses (its own copy, else the library's)."""
+    from app.services.templates import for_site
+
+    tpl = for_site(session, TEMPLATE_CODE, site_id)
     if tpl is None:
         raise HandoverRefused(_l("The unit checklist is missing; run flask seed-demo."))
     return tpl.current_version
@@ -176,7 +178,7 @@ def start_inspection(session, unit: Unit, engineer: User, owner_present: str) ->
     if not owner_present:
         raise HandoverRefused(_l("Write the name of the owner who is present."))
     insp = Inspection(site_id=unit.site_id, unit=unit, kind="initial", engineer_id=engineer.id,
-                      owner_present=owner_present, version_id=template_version(session).id)
+                      owner_present=owner_present, version_id=template_version(session, unit.site_id).id)
     session.add(insp)
     session.commit()
     return insp

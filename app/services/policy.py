@@ -3,7 +3,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
 from app.models import (
-    Answer, Inspection, Photo, Round, Site, Team, Unit, User, WorkOrder, WorkOrderPhoto, answer_photo,
+    Answer, ChecklistTemplate, Inspection, Photo, Round, Site, Team, Unit, User, WorkOrder, WorkOrderPhoto,
+    answer_photo,
 )
 
 from app.services.lifecycle import LEADS, STEPS
@@ -15,6 +16,11 @@ INSPECTORS = ("engineer", "supervisor", "manager", "admin")
 def sees_site(user: User, site_id: int) -> bool:
     """Admins see every site; everyone else the sites they are assigned to."""
     return user.role == "admin" or site_id in user.site_ids
+
+
+def manages_library(user: User) -> bool:
+    """The shared checklist library is the admins': a manager changes it only through a site's copy."""
+    return user is not None and user.is_authenticated and user.is_active and user.role == "admin"
 
 
 def can(user: User, action: str, obj, session=None) -> bool:
@@ -31,6 +37,10 @@ def can(user: User, action: str, obj, session=None) -> bool:
         return sees_site(user, obj.id) and user.role in WALKERS
     if isinstance(obj, Site) and action == "manage":
         return sees_site(user, obj.id) and user.role in ("manager", "admin")
+    if isinstance(obj, ChecklistTemplate) and action in ("view", "edit"):
+        if obj.site_id is None:
+            return manages_library(user)
+        return sees_site(user, obj.site_id) and user.role in ("manager", "admin")
     if isinstance(obj, Round):
         if action == "view":
             return sees_site(user, obj.site_id) and user.role in WALKERS

@@ -90,9 +90,9 @@ def _read_yaml(path: Path) -> dict:
 
 
 def load_templates(session, path: Path = CHECKLISTS) -> dict[str, ChecklistTemplate]:
-    """Create version 1 of each template in the YAML that the database does not have yet."""
+    """Create version 1 of each library template in the YAML that the database does not have yet."""
     data = _read_yaml(path)
-    known = {t.code: t for t in session.scalars(select(ChecklistTemplate))}
+    known = {t.code: t for t in session.scalars(select(ChecklistTemplate).where(ChecklistTemplate.site_id.is_(None)))}
     for spec in data["templates"]:
         if spec["id"] in known:
             continue

@@ -1,10 +1,19 @@
-"""Checklist templates: versions frozen once used, item edits, and YAML in the checklists.yaml shape."""
+"""Checklist templates: versions frozen once used, item edits, and YAML in the checklists.yaml shape.
+
+Templates live in a shared library (site_id NULL, kept by admins) and as sites' own copies. A change
+made for a site goes to that site's copy, made from the library on first use (copy-on-write): the
+site's checkpoints then walk the copy from the next round on, and every other site keeps what it had.
+Services change and flush; the request commits.
+"""
 import re
 
 import yaml
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
-from app.models import ChecklistItem, ChecklistTemplate, Inspection, RoundStop, Team, TemplateVersion
+from app.models import (
+    ChecklistItem, ChecklistTemplate, Checkpoint, Inspection, Route, RoundStop, Site, Team, TemplateVersion,
+)
 from app.models.checklist import SEVERITIES
 
 ITEM_FIELDS = ("text_zh", "text_en", "category", "team_code", "severity", "photo_required_on_fail", "points")
@@ -26,10 +35,71 @@ def categories_for(tpl: ChecklistTemplate) -> tuple[str, ...]:
     return HANDOVER_CATEGORIES if tpl.kind in HANDOVER_KINDS else ROUND_CATEGORIES
 
 
-def item_teams(session, site_ids: list[int]) -> dict[str, Team]:
-    """Team code → a team of the manager's sites bearing it (its name is what the page shows).
+def library(session) -> list[ChecklistTemplate]:
+    """The shared library's templates."""
+    return list(session.scalars(select(ChecklistTemplate).where(ChecklistTemplate.site_id.is_(None))
+                                .order_by(ChecklistTemplate.id)))
 
-    Templates are shared by every site while teams belong to a site; items name a team by code.
+
+def for_site(session, code: str, site_id: int | None) -> ChecklistTemplate | None:
+    """The template a site uses under `code`: its own copy, else the library's (site None: the library's)."""
+    found = session.scalars(select(ChecklistTemplate).where(
+        ChecklistTemplate.code == code,
+        (ChecklistTemplate.site_id == site_id) | ChecklistTemplate.site_id.is_(None))).all()
+    return next((t for t in found if t.site_id is not None), found[0] if found else None)
+
+
+def site_templates(session, site: Site) -> list[ChecklistTemplate]:
+    """What a site uses: its own templates, and the library's where it has no copy (library order first)."""
+    own = {t.code: t for t in session.scalars(select(ChecklistTemplate).where(ChecklistTemplate.site_id == site.id)
+                                              .order_by(ChecklistTemplate.id))}
+    rows = [own.pop(t.code, t) for t in library(session)]
+    return rows + list(own.values())
+
+
+def _copy_items(rows: list[dict], version: TemplateVersion) -> None:
+    for pos, r in enumerate(rows):
+        version.items.append(ChecklistItem(position=pos, **r))
+
+
+def _rows(version: TemplateVersion) -> list[dict]:
+    return [{"code": i.code, "room": i.room, **{f: getattr(i, f) for f in ITEM_FIELDS}} for i in version.items]
+
+
+def site_copy(session, tpl: ChecklistTemplate, site: Site, rows: list[dict] | None = None) -> ChecklistTemplate:
+    """The site's own copy of a library template, made on first use (with `rows`, else the library's items).
+
+    The site's checkpoints switch to the copy: rounds not yet started walk it, rounds already started keep
+    the versions they froze, and other sites keep the library template.
+    """
+    if tpl.site_id == site.id:
+        return tpl
+    if tpl.site_id is not None:
+        raise LookupError("another site's template")
+    existing = for_site(session, tpl.code, site.id)
+    if existing is not None and existing.site_id == site.id:
+        return existing
+    copy = ChecklistTemplate(site_id=site.id, code=tpl.code, kind=tpl.kind, name_zh=tpl.name_zh,
+                             name_en=tpl.name_en, on_fail=tpl.on_fail)
+    _copy_items(rows if rows is not None else _rows(tpl.current_version), TemplateVersion(template=copy, number=1))
+    try:
+        with session.begin_nested():  # two managers of one site copying at once: the first copy stands
+            session.add(copy)
+            session.flush()
+    except IntegrityError:
+        return for_site(session, tpl.code, site.id)
+    checkpoints = session.scalars(select(Checkpoint).join(Route).where(
+        Route.site_id == site.id, Checkpoint.templates.contains(tpl)))
+    for cp in checkpoints:
+        cp.templates = [copy if t.id == tpl.id else t for t in cp.templates]
+    session.flush()
+    return copy
+
+
+def item_teams(session, site_ids: list[int]) -> dict[str, Team]:
+    """Team code → a team of the given sites bearing it (its name is what the page shows).
+
+    Teams belong to a site while items name a team by code (a library item names one on every site).
     Contractors rectify handover defects by routing, not by a checklist item, so they are left out.
     """
     teams = {}
@@ -72,7 +142,10 @@ def _validate(session, tpl: ChecklistTemplate, code: str | None, fields: dict) -
         raise TemplateRefused(_l("Both the Chinese and the English text are needed."))
     if fields.get("severity") not in SEVERITIES:
         raise TemplateRefused(_l("Choose a severity."))
-    if not fields.get("team_code") or not session.scalar(select(exists().where(Team.code == fields["team_code"]))):
+    teams = Team.code == fields.get("team_code")
+    if tpl.site_id is not None:  # a site's copy names the site's own teams
+        teams = teams & (Team.site_id == tpl.site_id)
+    if not fields.get("team_code") or not session.scalar(select(exists().where(teams))):
         raise TemplateRefused(_l("Choose a team."))
     if "category" in fields:
         current = next((i.category for i in tpl.current_version.items if i.code == code), None) if code else None
@@ -99,7 +172,7 @@ def save_item(session, tpl: ChecklistTemplate, code: str | None, fields: dict) -
     for f in ITEM_FIELDS:
         if f in fields:
             setattr(item, f, fields[f].strip() if isinstance(fields[f], str) else fields[f])
-    session.commit()
+    session.flush()
     return item
 
 
@@ -113,13 +186,13 @@ def remove_item(session, tpl: ChecklistTemplate, code: str) -> None:
     session.delete(item)
     for pos, other in enumerate(version.items):
         other.position = pos
-    session.commit()
+    session.flush()
 
 
-def export_yaml(session) -> str:
-    """Every template's current version, in the shape of checklists.yaml."""
+def export_yaml(session, site: Site | None = None) -> str:
+    """The current version of every template a site uses (site None: the library), as checklists.yaml."""
     out = []
-    for tpl in session.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.id)):
+    for tpl in (library(session) if site is None else site_templates(session, site)):
         items = []
         for i in tpl.current_version.items:
             row = {"id": i.code, "text_en": i.text_en, "text_zh": i.text_zh, "category": i.category,
@@ -135,8 +208,8 @@ def export_yaml(session) -> str:
     return yaml.safe_dump({"version": 1, "templates": out}, allow_unicode=True, sort_keys=False, width=120)
 
 
-def import_yaml(session, text: str) -> dict[str, str]:
-    """Create new templates, and a new version of any template whose items changed. All or nothing."""
+def _parse(text: str) -> list[tuple[dict, list[dict]]]:
+    """(template spec, item rows) for each template of the file; refuses the whole file on any fault."""
     from flask_babel import lazy_gettext as _l
 
     try:
@@ -145,7 +218,7 @@ def import_yaml(session, text: str) -> dict[str, str]:
         assert isinstance(specs, list)
     except Exception:  # any malformed upload: one clear message
         raise TemplateRefused(_l("This is not a checklist YAML file like checklists.yaml.")) from None
-    outcome = {}
+    parsed = []
     for spec in specs:
         try:
             code, items = str(spec["id"]), spec["items"]
@@ -153,35 +226,53 @@ def import_yaml(session, text: str) -> dict[str, str]:
                      "category": str(i["category"]), "team_code": str(i["responsible_team"]),
                      "severity": str(i["severity"]), "photo_required_on_fail": bool(i["photo_required_on_fail"]),
                      "points": int(i.get("points") or 0), "room": i.get("room")} for i in items]
-        except (KeyError, TypeError, ValueError):
-            session.rollback()
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise TemplateRefused(_l("Template %(id)s has an item without text, category, team, severity or "
                                      "photo rule.", id=spec.get("id", "?") if isinstance(spec, dict) else "?")) from None
         for r in rows:
             if r["severity"] not in SEVERITIES or not re.fullmatch(r"[a-z][a-z0-9_]*", r["team_code"]):
-                session.rollback()
                 raise TemplateRefused(_l("Template %(id)s: item %(item)s has an unknown severity or team.",
                                          id=code, item=r["code"]))
-        tpl = session.scalar(select(ChecklistTemplate).where(ChecklistTemplate.code == code))
+        parsed.append(({**spec, "id": code}, rows))
+    return parsed
+
+
+def _same(version: TemplateVersion, rows: list[dict]) -> bool:
+    key = ("code", "text_zh", "text_en", "category", "team_code", "severity", "photo_required_on_fail", "points",
+           "room")
+    return [tuple(r[k] for k in key) for r in _rows(version)] == [tuple(r[k] for k in key) for r in rows]
+
+
+def import_yaml(session, text: str, site: Site | None = None) -> dict[str, str | int]:
+    """Import a file in the checklists.yaml shape, all or nothing.
+
+    Without a site it writes the library; with one, only that site's templates: a changed library template
+    becomes the site's copy, a new one the site's own. Outcome per template code: "created", "copied",
+    "unchanged", or the number of the new version.
+    """
+    outcome: dict[str, str | int] = {}
+    for spec, rows in _parse(text):
+        code = spec["id"]
+        tpl = library_tpl = for_site(session, code, None)
+        if site is not None:
+            tpl = for_site(session, code, site.id)
         if tpl is None:
-            tpl = ChecklistTemplate(code=code, kind=spec.get("kind", "patrol"), name_zh=spec.get("name_zh", code),
-                                    name_en=spec.get("name_en", code),
-                                    on_fail="work_order" if spec.get("kind", "patrol") == "patrol" else "record")
-            version = TemplateVersion(template=tpl, number=1)
+            kind = spec.get("kind", "patrol")
+            tpl = ChecklistTemplate(site_id=site.id if site else None, code=code, kind=kind,
+                                    name_zh=spec.get("name_zh", code), name_en=spec.get("name_en", code),
+                                    on_fail="work_order" if kind == "patrol" else "record")
+            _copy_items(rows, TemplateVersion(template=tpl, number=1))
             session.add(tpl)
             outcome[code] = "created"
+        elif _same(tpl.current_version, rows):
+            outcome[code] = "unchanged"
+        elif site is not None and tpl is library_tpl:
+            site_copy(session, tpl, site, rows)
+            outcome[code] = "copied"
         else:
-            current = [(i.code, i.text_zh, i.text_en, i.category, i.team_code, i.severity,
-                        i.photo_required_on_fail, i.points, i.room) for i in tpl.current_version.items]
-            wanted = [(r["code"], r["text_zh"], r["text_en"], r["category"], r["team_code"], r["severity"],
-                       r["photo_required_on_fail"], r["points"], r["room"]) for r in rows]
-            if current == wanted:
-                outcome[code] = "unchanged"
-                continue
             version = TemplateVersion(template=tpl, number=tpl.current_version.number + 1)
+            _copy_items(rows, version)
             session.add(version)
-            outcome[code] = f"version {version.number}"
-        for pos, r in enumerate(rows):
-            version.items.append(ChecklistItem(position=pos, **r))
-    session.commit()
+            outcome[code] = version.number
+    session.flush()
     return outcome

@@ -37,11 +37,11 @@ def test_checklist_administration_shows_team_names_not_codes(client, auth, demo,
     """The item list and the item form's Team select name each team in the reader's language."""
     auth.login("manager")
     tid = template_id(session, "patrol_residential_common")
-    page = client.get(f"/manage/templates/{tid}", headers=ZH).get_data(as_text=True)
+    page = client.get(f"/manage/sites/{demo.site.id}/templates/{tid}", headers=ZH).get_data(as_text=True)
     metas = re.findall(r'<p class="meta">(.*?)</p>', page, re.S)
     assert metas and not any(re.search(r"\b(cleaning|customer_service|engineering|security)\b", m) for m in metas)
     assert any("保洁" in m for m in metas) and any("客服" in m for m in metas)
-    form = client.get(f"/manage/templates/{tid}/items/new").get_data(as_text=True)
+    form = client.get(f"/manage/sites/{demo.site.id}/templates/{tid}/items/new").get_data(as_text=True)
     teams = options(form, "team_code")
     assert ("customer_service", "Customer service") in teams and ("cleaning", "Cleaning") in teams
     assert all(value != text for value, text in teams)
@@ -51,12 +51,12 @@ def test_checklist_administration_shows_team_names_not_codes(client, auth, demo,
 def test_item_form_offers_the_categories_of_the_checklists_kind(client, auth, demo, session):
     """A patrol checklist offers no handover tests; the handover checklist offers no parking."""
     auth.login("manager")
-    patrol = options(client.get(f"/manage/templates/{template_id(session, 'patrol_greenery')}/items/new")
+    patrol = options(client.get(f"/manage/sites/{demo.site.id}/templates/{template_id(session, 'patrol_greenery')}/items/new")
                      .get_data(as_text=True), "category")
     assert ("greenery", "Greenery") in patrol and ("parking", "Parking") in patrol
     assert not {"tests", "electrical", "walls_ceilings", "plumbing"} & {v for v, _ in patrol}
     handover_id = template_id(session, "unit_pre_handover")
-    handover = options(client.get(f"/manage/templates/{handover_id}/items/new").get_data(as_text=True), "category")
+    handover = options(client.get(f"/manage/sites/{demo.site.id}/templates/{handover_id}/items/new").get_data(as_text=True), "category")
     assert ("tests", "Water and power tests") in handover
     assert not {"greenery", "parking", "staff_conduct"} & {v for v, _ in handover}
 
@@ -65,14 +65,15 @@ def test_a_category_of_another_kind_is_refused_in_place(client, auth, demo, sess
     """Posting a handover category to a patrol checklist re-renders the form with a message."""
     auth.login("manager")
     tid = template_id(session, "patrol_greenery")
-    token = auth.token(f"/manage/templates/{tid}/items/new")
-    resp = client.post(f"/manage/templates/{tid}/items/new", data={
+    url = f"/manage/sites/{demo.site.id}/templates/{tid}/items/new"
+    token = auth.token(url)
+    resp = client.post(url, data={
         "csrf_token": token, "text_zh": "水电测试", "text_en": "Water and power test", "category": "tests",
         "team_code": "greenery", "severity": "minor", "points": "0"})
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert "Choose a category of this kind of checklist." in html and "Water and power test" in html
-    resp = client.post(f"/manage/templates/{tid}/items/new", data={
+    resp = client.post(url, data={
         "csrf_token": token, "text_zh": "草坪修剪", "text_en": "Lawn trimmed", "category": "greenery",
         "team_code": "no_such_team", "severity": "minor", "points": "0"})
     assert resp.status_code == 422 and "Choose a team." in resp.get_data(as_text=True)

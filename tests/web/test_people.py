@@ -68,14 +68,16 @@ def test_manager_edits_a_checklist_item_and_supervisor_cannot(client, auth, demo
     assert client.get(f"/manage/templates/{tpl.id}").status_code == 404
     client.post("/logout", data={"csrf_token": auth.token()})
     auth.login("manager")
-    url = f"/manage/templates/{tpl.id}/items/{item.code}"
+    url = f"/manage/sites/{demo.site.id}/templates/{tpl.id}/items/{item.code}"
     token = auth.token(url)
     base = {"csrf_token": token, "text_zh": item.text_zh, "category": item.category, "team_code": "greenery",
             "severity": "major", "points": "0"}
     resp = client.post(url, data={**base, "text_en": ""})
     assert resp.status_code == 422 and "Both the Chinese and the English text" in resp.get_data(as_text=True)
     assert client.post(url, data={**base, "text_en": "Lawns cut", "photo_required_on_fail": "y"}).status_code == 302
-    session.refresh(item)
-    assert (item.text_en, item.severity) == ("Lawns cut", "major")
+    from app.services.templates import for_site
+
+    edited = for_site(session, "patrol_greenery", demo.site.id).current_version.items[0]
+    assert (edited.text_en, edited.severity) == ("Lawns cut", "major")
     exported = client.get("/manage/templates.yaml").get_data(as_text=True)
     assert "Lawns cut" in exported
