@@ -83,8 +83,10 @@ def setup_errors(app: Flask) -> None:
 
 def setup_templates(app: Flask) -> None:
     from app import template_helpers
+    from app.web import template_can
 
     template_helpers.register(app)
+    app.jinja_env.globals["can"] = template_can  # templates ask the policy, never compare roles
 
 
 # Scripts, styles and images only from this origin; no framing; forms post only here.

@@ -1,9 +1,11 @@
 """Helpers shared by the blueprints: page-or-fragment rendering and load-or-404."""
+from functools import wraps
+
 from flask import abort, current_app, render_template, request
 from flask_login import current_user
 
-from app.extensions import db
-from app.services.policy import can
+from app.extensions import db, login
+from app.services.policy import can, scope
 
 
 def is_partial() -> bool:
@@ -25,9 +27,36 @@ def user_sites() -> list:
     """The sites the current user works on (every site for an admin)."""
     from app.models import Site
 
-    if current_user.role == "admin":
-        return list(db.session.scalars(db.select(Site).order_by(Site.id)))
-    return list(current_user.sites)
+    return list(db.session.scalars(scope(current_user, Site)))
+
+
+def template_can(action: str, obj=None) -> bool:
+    """can() for templates: the current user, the request's session."""
+    return can(current_user, action, obj, db.session)
+
+
+def require(rule: str):
+    """A view only for holders of a named policy rule (others get 404: the page is not theirs)."""
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login.unauthorized()
+            if not can(current_user, rule):
+                abort(404)
+            return view(*args, **kwargs)
+        return guarded
+    return decorate
+
+
+def guard(bp, rule: str) -> None:
+    """Every view of a blueprint only for holders of a named policy rule; anonymous users log in."""
+    @bp.before_request
+    def _guard():
+        if not current_user.is_authenticated:
+            return login.unauthorized()
+        if not can(current_user, rule):
+            abort(404)
 
 
 def load(model, ident: int, action: str = "view"):

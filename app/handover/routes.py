@@ -13,7 +13,7 @@ from app.models import Building, ChecklistItem, Defect, DefectCheck, Inspection,
 from app.rounds.forms import EmptyForm
 from app.services import handover as svc
 from app.services.photos import PhotoRejected
-from app.services.policy import INSPECTORS
+from app.services.policy import can
 from app.web import is_partial, load, pdf_response, render, uploaded_photos, user_sites
 
 bp = Blueprint("handover", __name__, url_prefix="/handover")
@@ -23,7 +23,7 @@ bp = Blueprint("handover", __name__, url_prefix="/handover")
 @login_required
 def inspectors_only():
     """Engineers, supervisors and managers; nobody else sees the handover pages."""
-    if current_user.role not in INSPECTORS:
+    if not can(current_user, "inspect"):
         abort(404)
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from app.extensions import db
 from app.i18n import normalise_locale
 from app.models import Photo
+from app.services.policy import home_endpoint
 from app.web import load, photo_response, safe_next
 
 bp = Blueprint("main", __name__)
@@ -15,12 +16,8 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @login_required
 def home():
-    """Crews land on their team's queue; everyone else on Today."""
-    if current_user.role == "crew":
-        return redirect(url_for("workorders.queue"))
-    if current_user.role == "engineer":
-        return redirect(url_for("handover.index"))
-    return redirect(url_for("rounds.today"))
+    """Supervisors and managers land on Today, crews on their team's queue, engineers on Handover."""
+    return redirect(url_for(home_endpoint(current_user)))
 
 
 @bp.post("/language")

@@ -9,22 +9,17 @@ from app.models import Round, Route, Site
 from app.models.checklist import SEVERITIES
 from app.services import compliance, exports, outbound, settings, webhooks
 from app.rounds.forms import EmptyForm
-from app.services.policy import can
-from app.web import load, render, user_sites
+from app.services.policy import can, grantable_roles
+from app.web import guard, load, render, user_sites
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
-
-
-def managers_only():
-    if current_user.role not in ("manager", "admin"):
-        abort(404)
+guard(bp, "manage")  # the manager's desk and administration: managers and admins only
 
 
 @bp.get("/teams")
 @login_required
 def teams_index():
     """Go to the first site's team settings."""
-    managers_only()
     sites = user_sites()
     if not sites:
         abort(404)
@@ -35,7 +30,6 @@ def teams_index():
 @login_required
 def team_settings(site_id: int):
     """The SLA table (team × severity → hours) and each team's webhook, for one site."""
-    managers_only()
     site = load(Site, site_id, "manage")
     teams = site.teams
     form = team_settings_form(site, teams, settings.sla_table(db.session, teams))
@@ -82,7 +76,6 @@ def _site_and_range(max_days: int = compliance.MAX_DAYS):
 @login_required
 def compliance_report():
     """Every scheduled round in the range: status, who, how long, answered, check-ins; rates."""
-    managers_only()
     site, sites, start, end = _site_and_range()
     rows = compliance.round_rows(db.session, site, start, end)
     routes = db.session.scalars(db.select(Route).where(Route.site_id == site.id).order_by(Route.id)).all()
@@ -94,7 +87,6 @@ def compliance_report():
 @login_required
 def compliance_round(round_id: int):
     """One round's checkpoints: first and last answer, check-in by scan or not."""
-    managers_only()
     rnd = load(Round, round_id, "view")
     [row] = [r for r in compliance.round_rows(db.session, rnd.site, rnd.date, rnd.date) if r.round.id == rnd.id]
     return render("manage/compliance_round.html", row=row, rnd=rnd)
@@ -104,7 +96,6 @@ def compliance_round(round_id: int):
 @login_required
 def route_qr(route_id: int):
     """A printable sheet: one QR code per checkpoint, to post on site."""
-    managers_only()
     route = db.session.get(Route, route_id)
     if route is None or not can(current_user, "manage", route.site):
         abort(404)
@@ -115,7 +106,6 @@ def route_qr(route_id: int):
 @login_required
 def export(what: str):
     """Answers, rounds or work orders of a site and date range as CSV, streamed."""
-    managers_only()
     site, _sites, start, end = _site_and_range(EXPORT_MAX_DAYS)
     return exports.csv_response(exports.rows(db.session, what, site, start, end),
                                 f"{what}-{site.code}-{start}-{end}.csv")
@@ -127,7 +117,6 @@ def dashboard():
     """One site's figures (or every site's with ?site=all), each linking to the list behind it."""
     from app.services import dashboard as dash
 
-    managers_only()
     sites = user_sites()
     if not sites:
         abort(404)
@@ -147,7 +136,7 @@ def _people_form(user=None):
     from app.template_helpers import ROLE_LABELS
 
     form = UserForm(obj=user) if user is not None else UserForm()
-    roles = [r for r in ROLE_LABELS_KEYS if r != "admin" or current_user.role == "admin"]
+    roles = grantable_roles(current_user, ROLE_LABELS_KEYS)
     form.role.choices = [SelectChoice(r, ROLE_LABELS[r]) for r in roles]
     sites = user_sites()
     form.sites.choices = [SelectChoice(s.id, s.t()) for s in sites]
@@ -165,7 +154,6 @@ def people():
     from app.models import User
     from app.services.people import manageable
 
-    managers_only()
     users = [u for u in db.session.scalars(db.select(User).order_by(User.active.desc(), User.role, User.username))
              if manageable(current_user, u)]
     return render("manage/people.html", users=users)
@@ -179,7 +167,6 @@ def person(user_id: int | None = None):
     from app.models import Site, Team, User
     from app.services import people as svc
 
-    managers_only()
     user = db.session.get(User, user_id) if user_id else None
     if user_id and (user is None or not svc.manageable(current_user, user)):
         abort(404)
@@ -211,7 +198,6 @@ def reset_password(user_id: int):
     from app.models import User
     from app.services import people as svc
 
-    managers_only()
     user = db.session.get(User, user_id)
     if user is None or not svc.manageable(current_user, user) or not EmptyForm().validate_on_submit():
         abort(404)
@@ -274,7 +260,6 @@ def templates():
     from app.services import templates as svc
     from app.services.policy import manages_library
 
-    managers_only()
     site = _template_scope(request.args.get("site"))
     rows = svc.library(db.session) if site is None else svc.site_templates(db.session, site)
     scopes = [s for s in user_sites() if can(current_user, "manage", s)]
@@ -289,7 +274,6 @@ def template(template_id: int, site_id: int | None = None):
     """A template's current items, each editable; versions already walked stay as they were."""
     from app.services import templates as svc
 
-    managers_only()
     tpl, site = _template_or_404(template_id, site_id)
     return render("manage/template.html", used=svc.is_used(db.session, tpl.current_version),
                   **_template_context(tpl, site))
@@ -310,7 +294,6 @@ def template_item(template_id: int, code: str | None = None, site_id: int | None
     """Edit one item (or add one): text in both languages, category, team, severity, photo rule, points."""
     from app.services import templates as svc
 
-    managers_only()
     tpl, site = _template_or_404(template_id, site_id)
     item = next((i for i in tpl.current_version.items if i.code == code), None) if code else None
     if code and item is None:
@@ -350,7 +333,6 @@ def template_item_remove(template_id: int, code: str, site_id: int | None = None
     """Remove an item from the next version (for a site: from its copy)."""
     from app.services import templates as svc
 
-    managers_only()
     tpl, site = _template_or_404(template_id, site_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -376,7 +358,6 @@ def templates_yaml():
     """The checklists of one site (or the library), as YAML in the shape of checklists.yaml."""
     from app.services import templates as svc
 
-    managers_only()
     site = _template_scope(request.args.get("site"))
     resp = current_app.response_class(svc.export_yaml(db.session, site), mimetype="application/yaml")
     resp.headers["Content-Disposition"] = 'attachment; filename="checklists.yaml"'
@@ -390,7 +371,6 @@ def templates_import():
     """Import YAML into one site's checklists (its copies) or, for admins, the library."""
     from app.services import templates as svc
 
-    managers_only()
     if not EmptyForm().validate_on_submit():
         abort(400)
     site = _template_scope(request.form.get("site"))
@@ -411,7 +391,6 @@ def templates_import():
 @login_required
 def routes():
     """The routes of the manager's sites."""
-    managers_only()
     rows = db.session.scalars(db.select(Route).where(Route.site_id.in_([s.id for s in user_sites()]))
                               .order_by(Route.site_id, Route.id)).all()
     return render("manage/routes.html", rows=rows)
@@ -441,7 +420,6 @@ def route(route_id: int):
     from app.services.routes_admin import active_checkpoints
     from app.services.templates import site_templates
 
-    managers_only()
     r = _route_or_404(route_id)
     return render("manage/route.html", route=r, checkpoints=active_checkpoints(r),
                   templates=site_templates(db.session, r.site), form=EmptyForm())
@@ -456,7 +434,6 @@ def route_edit(route_id: int, cp_id: int, what: str):
     from app.services import routes_admin as svc
     from app.services.templates import site_templates
 
-    managers_only()
     r = _route_or_404(route_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -487,7 +464,6 @@ def checkpoint_templates(route_id: int, cp_id: int):
     from app.services import routes_admin as svc
     from app.services.templates import site_templates
 
-    managers_only()
     r = _route_or_404(route_id)
     cp = _checkpoint_or_404(r, cp_id)
     if not EmptyForm().validate_on_submit():
@@ -511,7 +487,6 @@ def schedule_edit(route_id: int, schedule_id: int):
     from app.models import Schedule
     from app.services import routes_admin as svc
 
-    managers_only()
     r = _route_or_404(route_id)
     sch = db.session.get(Schedule, schedule_id)
     if sch is None or sch.route_id != r.id or not EmptyForm().validate_on_submit():
@@ -531,7 +506,6 @@ def schedule_edit(route_id: int, schedule_id: int):
 @login_required
 def site_settings(site_id: int):
     """A site's name and time zone, its areas and its teams (add or rename; nothing is deleted)."""
-    managers_only()
     return render("manage/site.html", site=load(Site, site_id, "manage"), form=EmptyForm())
 
 
@@ -539,7 +513,6 @@ def _site_change(site_id: int, change):
     """Run one change to a site's settings and go back to the page, saying what happened."""
     from app.services import sites_admin as svc
 
-    managers_only()
     site = load(Site, site_id, "manage")
     if not EmptyForm().validate_on_submit():
         abort(400)

@@ -10,13 +10,11 @@ from app.models import Site
 from app.rounds.forms import EmptyForm
 from app.rounds.routes import bp
 from app.services import dutylog, schedule
+from app.services.policy import can
 from app.web import load, pdf_response, render, user_sites
 
-LEADS = ("supervisor", "manager", "admin")
-
-
 def _site() -> Site:
-    if current_user.role not in LEADS:
+    if not can(current_user, "duty_log"):
         abort(404)
     sites = user_sites()
     site = next((s for s in sites if str(s.id) == request.args.get("site", "")), sites[0] if sites else None)
@@ -71,7 +69,7 @@ def log_remarks(site_id: int, day: str):
     text = request.form.get("text", "")
     try:
         if request.path.endswith("/comment"):
-            if current_user.role not in ("manager", "admin"):
+            if not can(current_user, "comment_log", site):
                 abort(404)
             dutylog.comment_and_read(db.session, entry, current_user, text)
             flash(_("Comments saved; the log is marked read."), "info")
@@ -128,10 +126,8 @@ def appearance_history(person_id: int):
     """A person's appearance history: managers only."""
     from app.models import User
 
-    if current_user.role not in ("manager", "admin"):
-        abort(404)
     person = db.session.get(User, person_id)
-    if person is None or not (current_user.role == "admin" or set(person.site_ids) & current_user.site_ids):
+    if person is None or not can(current_user, "coaching_history", person):
         abort(404)
     checks = dutylog.appearance_history(db.session, person)
     items = {i.code: i for i in dutylog.appearance_items(db.session)}

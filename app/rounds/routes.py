@@ -24,7 +24,7 @@ bp = Blueprint("rounds", __name__)
 @login_required
 def today():
     """The rounds due today on each of the user's sites, with their status."""
-    if current_user.role not in ("supervisor", "manager", "admin"):
+    if not can(current_user, "walk_rounds"):
         return redirect(url_for("main.home"))
     sites = []
     for site in user_sites():

@@ -9,6 +9,7 @@ from app.models import DutyLog, Site, User, WorkOrder, WorkOrderEvent
 from app.models.types import utcnow
 from app.models.workorder import ACTIVE_STATUSES
 from app.services import compliance, schedule
+from app.services.policy import holders
 
 
 class LogRefused(Exception):
@@ -108,7 +109,7 @@ def appearance_items(session, site_id: int | None = None):
 
 def staff_of(session, site: Site) -> list[User]:
     """People checked at the briefing: the site's crews, stewards (customer service) first."""
-    people = [u for u in session.scalars(select(User).where(User.role == "crew", User.active.is_(True))
+    people = [u for u in session.scalars(select(User).where(holders("briefed"), User.active.is_(True))
                                          .order_by(User.display_name)) if site in u.sites]
     return sorted(people, key=lambda u: (not any(t.code == "customer_service" for t in u.teams), u.display_name))
 

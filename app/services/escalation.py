@@ -14,6 +14,7 @@ from app.models.types import utcnow
 from app.models.user import user_site
 from app.models.workorder import ACTIVE_STATUSES
 from app.services import webhooks
+from app.services.policy import holders
 from app.services.workorders import record_event
 
 UNVERIFIED_AFTER = timedelta(hours=24)
@@ -23,7 +24,7 @@ def managers_of(session, site_id: int) -> list[User]:
     """Active managers assigned to the site."""
     return list(session.scalars(
         select(User).join(user_site, user_site.c.user_id == User.id)
-        .where(user_site.c.site_id == site_id, User.role == "manager", User.active.is_(True))
+        .where(user_site.c.site_id == site_id, holders("alerts"), User.active.is_(True))
         .order_by(User.id)))
 
 

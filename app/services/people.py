@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.models import Site, Team, User
-from app.models.user import ROLES
+from app.services import policy
 
 
 class PeopleRefused(Exception):
@@ -16,23 +16,21 @@ class PeopleRefused(Exception):
 
 
 def manageable(actor: User, user: User) -> bool:
-    """Admins manage everyone; managers manage non-admins who share one of their sites."""
-    if actor.role == "admin":
-        return True
-    return actor.role == "manager" and user.role != "admin" and bool(user.site_ids & actor.site_ids or not user.sites)
+    """Admins manage everyone; managers manage non-admins who share one of their sites (the policy's rule)."""
+    return policy.can(actor, "manage_person", user)
 
 
 def save_user(session, actor: User, user: User | None, *, username: str, display_name: str, role: str,
               sites: list[Site], teams: list[Team], active: bool = True) -> User:
     """Create or update a user; the roles and sites a manager may hand out are limited to their own."""
     username = username.strip()
-    if role not in ROLES or (role == "admin" and actor.role != "admin"):
+    if not policy.may_grant(actor, role):
         raise PeopleRefused(_l("You cannot give this role."))
-    if actor.role != "admin" and any(s.id not in actor.site_ids for s in sites):
+    if not policy.allows(actor, "all_sites") and any(s.id not in actor.site_ids for s in sites):
         raise PeopleRefused(_l("You can only give access to your own sites."))
     if any(t.site_id not in {s.id for s in sites} for t in teams):
         raise PeopleRefused(_l("Each team must belong to one of the user's sites."))
-    if role == "crew" and not teams:
+    if policy.role_holds(role, "team_member") and not teams:
         raise PeopleRefused(_l("A crew member needs at least one team."))
     clash = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if clash is not None and clash is not user:
@@ -47,7 +45,7 @@ def save_user(session, actor: User, user: User | None, *, username: str, display
 
         end_sessions(session, user)  # a deactivated user's open sessions end now, not in 12 hours
     user.username, user.display_name, user.role, user.active = username, display_name.strip(), role, active
-    user.sites, user.teams = list(sites), list(teams) if role == "crew" else []
+    user.sites, user.teams = list(sites), list(teams) if policy.role_holds(role, "team_member") else []
     session.commit()
     return user
 

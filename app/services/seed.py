@@ -12,6 +12,7 @@ from app.models import (
     TemplateVersion, Unit, User,
 )
 from app.models.user import hash_password
+from app.services.policy import holders
 from app.services.workorders import DEFAULT_SLA_HOURS
 
 CHECKLISTS = Path(__file__).resolve().parent.parent / "seed" / "checklists.yaml"
@@ -223,7 +224,7 @@ def seed_history(session, site: Site, days: int = 30, now=None, seed: int = 7, s
     now = now or utcnow()
     store = store or current_app.extensions["photo_store"]
     today = schedule.site_today(site, now)
-    sups = [u for u in session.scalars(select(User).where(User.role == "supervisor")) if site in u.sites]
+    sups = [u for u in session.scalars(select(User).where(holders("patrol"))) if site in u.sites]
     crews = {t.id: [u for u in t_users] for t, t_users in
              ((t, session.scalars(select(User).join(User.teams).where(Team.id == t.id)).all()) for t in site.teams)}
     created = 0

@@ -357,22 +357,12 @@ def queue_order():
 QUEUE_FILTERS = ("active", "mine", "overdue", "open", "in_progress", "blocked", "resolved", "closed", "all")
 
 
-def visible_orders(user: User):
-    """A select of the orders the user may see: their sites; for crew, their teams."""
-    query = select(WorkOrder)
-    if user.role != "admin":
-        query = query.where(WorkOrder.site_id.in_(user.site_ids or [-1]))
-    if user.role == "crew":
-        query = query.where(WorkOrder.team_id.in_(user.team_ids or [-1]))
-    return query
-
-
 def queue(session, user: User, *, status: str = "active", area_id: int | None = None,
           team_id: int | None = None, category: str | None = None, item_code: str | None = None,
           since: datetime | None = None, limit: int = 200) -> list[WorkOrder]:
     """The work queue: overdue first, then by due time, filtered as the URL says (the dashboard's
     figures link here with their filters)."""
-    query = visible_orders(user)
+    query = policy.scope(user, WorkOrder)
     if status == "mine":
         query = query.where(WorkOrder.assignee_id == user.id, WorkOrder.status.in_(ACTIVE_STATUSES))
     elif status == "overdue":
@@ -409,7 +399,7 @@ LIST_LOADS = (
 
 def to_verify(session, user: User, limit: int = 200) -> list[WorkOrder]:
     """Resolved orders waiting for a supervisor, oldest resolution first, with who fixed them."""
-    query = (visible_orders(user).where(WorkOrder.status == "resolved")
+    query = (policy.scope(user, WorkOrder).where(WorkOrder.status == "resolved")
              .options(*LIST_LOADS, selectinload(WorkOrder.events).joinedload(WorkOrderEvent.actor))
              .order_by(WorkOrder.resolved_at, WorkOrder.id).limit(limit))
     return list(session.scalars(query).unique())
@@ -417,13 +407,13 @@ def to_verify(session, user: User, limit: int = 200) -> list[WorkOrder]:
 
 def blocked(session, user: User, limit: int = 200) -> list[WorkOrder]:
     """Orders a crew could not fix, waiting for a supervisor's decision."""
-    return list(session.scalars(visible_orders(user).where(WorkOrder.status == "blocked").options(*LIST_LOADS)
+    return list(session.scalars(policy.scope(user, WorkOrder).where(WorkOrder.status == "blocked").options(*LIST_LOADS)
                                 .order_by(WorkOrder.due_at, WorkOrder.id).limit(limit)).unique())
 
 
 def lead_counts(session, user: User) -> dict[str, int]:
     """The supervisor's tiles in one statement: to verify, can't fix, callbacks due."""
-    subq = visible_orders(user).subquery()
+    subq = policy.scope(user, WorkOrder).subquery()
     row = session.execute(select(
         func.count().filter(subq.c.status == "resolved"),
         func.count().filter(subq.c.status == "blocked"),
@@ -434,5 +424,5 @@ def lead_counts(session, user: User) -> dict[str, int]:
 
 def callbacks_due(session, user: User, limit: int = 200) -> list[WorkOrder]:
     """Closed owner complaints whose callback (回访) is still to be made."""
-    return list(session.scalars(visible_orders(user).where(WorkOrder.callback == "due").options(*LIST_LOADS)
+    return list(session.scalars(policy.scope(user, WorkOrder).where(WorkOrder.callback == "due").options(*LIST_LOADS)
                                 .order_by(WorkOrder.closed_at, WorkOrder.id).limit(limit)).unique())

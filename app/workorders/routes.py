@@ -17,20 +17,12 @@ from app.services import escalation
 from app.services import workorders as svc
 from app.services.lifecycle import BY_SEGMENT, STEPS
 from app.services.photos import PhotoRejected
-from app.services.policy import can
-from app.web import load, render, safe_next, uploaded_photos, user_sites
+from app.services.policy import can, scope
+from app.web import load, render, require, safe_next, uploaded_photos, user_sites
 from app.rounds.forms import EmptyForm
 from app.workorders.forms import ActionForm, RaiseForm
 
 bp = Blueprint("workorders", __name__)
-
-LEADS = ("supervisor", "manager", "admin")
-
-
-def leads_only():
-    if current_user.role not in LEADS:
-        abort(404)
-
 
 @bp.get("/orders")
 @login_required
@@ -48,10 +40,8 @@ def queue():
     sites = user_sites()
     site_ids = [s.id for s in sites]
     areas = db.session.scalars(select(Area).where(Area.site_id.in_(site_ids)).order_by(Area.id)).all()
-    teams = [t for t in db.session.scalars(select(Team).where(Team.site_id.in_(site_ids))
-                                           .order_by(Team.site_id, Team.id))
-             if can(current_user, "view_orders", t)]
-    counts = {} if current_user.role not in LEADS else svc.lead_counts(db.session, current_user)
+    teams = db.session.scalars(scope(current_user, Team)).all()
+    counts = svc.lead_counts(db.session, current_user) if can(current_user, "lead_orders") else {}
     return render("workorders/queue.html", "workorders/_queue.html", orders=orders, status=status,
                   area_id=area_id, team_id=team_id, areas=areas, teams=teams, counts=counts,
                   now=utcnow())
@@ -78,9 +68,7 @@ def teams():
         select(WorkOrder.team_id, func.count(WorkOrder.id))
         .where(WorkOrder.site_id.in_(site_ids), WorkOrder.status.in_(OPEN_STATUSES))
         .group_by(WorkOrder.team_id)).all())
-    rows = [(t, counts.get(t.id, 0)) for t in db.session.scalars(
-        select(Team).where(Team.site_id.in_(site_ids)).order_by(Team.site_id, Team.id))
-        if can(current_user, "view_orders", t)]
+    rows = [(t, counts.get(t.id, 0)) for t in db.session.scalars(scope(current_user, Team))]
     return render("workorders/teams.html", rows=rows)
 
 
@@ -166,37 +154,33 @@ def _refused(order, form, action, message, status):
 
 
 @bp.get("/orders/verify")
-@login_required
+@require("lead_orders")
 def verify_list():
     """Resolved orders with their before and after photos side by side."""
-    leads_only()
     return render("workorders/verify.html", orders=svc.to_verify(db.session, current_user),
                   form=ActionForm(formdata=None), now=utcnow())
 
 
 @bp.get("/orders/attention")
-@login_required
+@require("lead_orders")
 def attention_list():
     """Orders a crew could not fix."""
-    leads_only()
     return render("workorders/list.html", title=_("Needs attention"),
                   orders=svc.blocked(db.session, current_user), now=utcnow())
 
 
 @bp.get("/orders/callbacks")
-@login_required
+@require("lead_orders")
 def callback_list():
     """Closed owner complaints to call back (回访)."""
-    leads_only()
     return render("workorders/list.html", title=_("Callbacks due"),
                   orders=svc.callbacks_due(db.session, current_user), now=utcnow())
 
 
 @bp.route("/orders/new", methods=["GET", "POST"])
-@login_required
+@require("lead_orders")
 def raise_order():
     """Raise an order by hand: something seen between rounds, or an owner's complaint."""
-    leads_only()
     sites = user_sites()
     if not sites:
         abort(404)
