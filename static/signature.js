@@ -6,6 +6,12 @@
     var field = document.getElementById(canvas.dataset.target);
     var drawing = false, inked = false;
     ctx.lineWidth = 5; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#000";
+    // Back from a refusal: a signature the server kept is shown again, so nobody signs twice.
+    if (/^data:image\/png;base64,/.test(field.value)) {
+      var kept = new Image();
+      kept.onload = function () { if (!inked) { ctx.drawImage(kept, 0, 0, canvas.width, canvas.height); inked = true; } };
+      kept.src = field.value;
+    }
     function point(evt) {
       var r = canvas.getBoundingClientRect();
       return { x: (evt.clientX - r.left) * canvas.width / r.width, y: (evt.clientY - r.top) * canvas.height / r.height };

@@ -14,6 +14,7 @@ from app.rounds.forms import EmptyForm
 from app.services import handover as svc
 from app.services.photos import PhotoRejected
 from app.services.policy import can
+from app.services.signatures import SignatureRefused
 from app.web import is_partial, load, pdf_response, render, uploaded_photos, user_sites
 
 bp = Blueprint("handover", __name__, url_prefix="/handover")
@@ -318,7 +319,7 @@ def sign(inspection_id: int):
     if request.method == "GET":
         form.engineer_name.data = current_user.display_name
         form.owner_name.data = insp.owner_present
-    error = None
+    error, refused = None, {}
     if form.validate_on_submit():
         try:
             svc.sign(db.session, current_app.extensions["photo_store"], insp, current_user,
@@ -326,11 +327,16 @@ def sign(inspection_id: int):
                      engineer_sig=form.engineer_signature.data, owner_sig=form.owner_signature.data)
             flash(_("Signed. The rectification orders have been raised."), "info")
             return redirect(url_for("handover.unit", unit_id=insp.unit_id))
+        except SignatureRefused as e:
+            db.session.rollback()
+            error, refused = e.message, {who: str(m) for who, m in e.pads.items()}
+            for who in refused:  # that pad is signed again; the other keeps its signature
+                form[f"{who}_signature"].data = ""
         except svc.HandoverRefused as e:
             db.session.rollback()
             error = str(e.message)
     defects = svc.recorded_defects(db.session, insp) if insp.kind == "initial" else [c.defect for c in insp.checks]
-    return render("handover/sign.html", insp=insp, form=form, error=error, defects=defects,
+    return render("handover/sign.html", insp=insp, form=form, error=error, refused=refused, defects=defects,
                   verdicts={c.defect_id: c for c in insp.checks},
                   status_code=422 if error or form.errors else (409 if insp.signed and request.method == "POST" else 200))
 

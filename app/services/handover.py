@@ -1,7 +1,5 @@
 """Pre-handover inspection (模拟验收): units, the walk, defects, signatures, rectification orders,
 the owner's private link, re-inspection and sign-off."""
-import base64
-import binascii
 import csv
 import hashlib
 import io
@@ -11,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageChops, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -30,7 +27,6 @@ TEMPLATE_CODE = "unit_pre_handover"
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 CSV_COLUMNS = ("building", "unit", "floor", "room", "owner_name", "owner_phone", "bedrooms", "bathrooms")
 MAX_CSV_BYTES = 2 * 1024 * 1024
-MAX_SIGNATURE_BYTES = 512 * 1024
 
 
 class HandoverRefused(Exception):
@@ -284,44 +280,14 @@ def progress(session, insp: Inspection) -> dict[str, tuple[int, int, int]]:
 
 # --------------------------------------------------------------------------- signatures and orders
 
-def signature_png(data_url: str) -> bytes:
-    """A finger-drawn signature from the pad: a PNG, not blank, not huge."""
-    prefix = "data:image/png;base64,"
-    if not data_url or not data_url.startswith(prefix):
-        raise HandoverRefused(_l("Both people must sign on the screen."))
-    try:
-        raw = base64.b64decode(data_url[len(prefix):], validate=True)
-    except (binascii.Error, ValueError):
-        raise HandoverRefused(_l("The signature could not be read. Sign again.")) from None
-    if len(raw) > MAX_SIGNATURE_BYTES:
-        raise HandoverRefused(_l("The signature could not be read. Sign again."))
-    try:
-        with Image.open(io.BytesIO(raw)) as img:
-            if img.format != "PNG" or img.width * img.height > 4_000_000:
-                raise HandoverRefused(_l("The signature could not be read. Sign again."))
-            # Ink = opaque and dark; a blank pad is all transparent or white. The histogram of a
-            # mask counts them without a Python loop over pixels.
-            lum, alpha = img.convert("LA").split()
-            dark = lum.point(lambda v: 255 if v < 200 else 0)
-            opaque = alpha.point(lambda v: 255 if v > 0 else 0)
-            inked = ImageChops.multiply(dark, opaque).histogram()[255]
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise HandoverRefused(_l("The signature could not be read. Sign again.")) from None
-    if inked < 20:
-        raise HandoverRefused(_l("Both people must sign on the screen."))
-    return raw
-
-
-def store_signature(store: PhotoStore, png: bytes) -> str:
-    key = hashlib.sha256(png).hexdigest()
-    store.put(key, png)
-    return key
-
-
 def sign(session, store: PhotoStore, insp: Inspection, user: User, *, engineer_name: str,
          owner_name: str, engineer_sig: str, owner_sig: str, now: datetime | None = None) -> Inspection:
     """Both sign; the record becomes read-only and every defect gets its rectification order."""
+    from app.services import signatures  # imported here: its refusal is a HandoverRefused
+
     _editable(insp)
+    # First, so any later refusal re-shows pads that are known good (signatures.SignatureRefused).
+    pngs = signatures.normalise_both(engineer_sig, owner_sig)
     if insp.kind == "reinspection":
         open_ids = {d.id for d in open_defects(session, insp.unit)}
         checked = {c.defect_id for c in insp.checks}
@@ -330,10 +296,9 @@ def sign(session, store: PhotoStore, insp: Inspection, user: User, *, engineer_n
     engineer_name, owner_name = engineer_name.strip()[:120], owner_name.strip()[:120]
     if not engineer_name or not owner_name:
         raise HandoverRefused(_l("Write both names."))
-    eng_png, own_png = signature_png(engineer_sig), signature_png(owner_sig)
     now = now or utcnow()
-    insp.engineer_signature = store_signature(store, eng_png)
-    insp.owner_signature = store_signature(store, own_png)
+    insp.engineer_signature = signatures.store(store, pngs["engineer"])
+    insp.owner_signature = signatures.store(store, pngs["owner"])
     insp.engineer_signed_name, insp.owner_signed_name = engineer_name, owner_name
     insp.status, insp.signed_at = "signed", now
     if insp.kind == "initial":

@@ -71,16 +71,20 @@ class PhotoRejected(Exception):
         return str(self.message)
 
 
+class PhotoTooLarge(PhotoRejected):
+    """Refused for its size (bytes, pixels or edge), so a caller can word it for its own uploads."""
+
+
 def _not_a_photo() -> PhotoRejected:
     return PhotoRejected(_l("This file is not a photo. Use a JPEG, PNG, WebP or HEIC image."))
 
 
 def _too_many_bytes(max_bytes: int) -> PhotoRejected:
-    return PhotoRejected(_l("This photo is larger than %(mb)d MB.", mb=max(1, max_bytes // MIB)))
+    return PhotoTooLarge(_l("This photo is larger than %(mb)d MB.", mb=max(1, max_bytes // MIB)))
 
 
 def _too_many_pixels(pixels: int) -> PhotoRejected:
-    return PhotoRejected(
+    return PhotoTooLarge(
         _l("This image is too large (%(mp)d megapixels).", mp=round(pixels / 1_000_000))
     )
 
@@ -193,11 +197,30 @@ def check_room(have: int, adding: int, cap: int) -> None:
                                "Remove some before adding more.", num=cap, have=have))
 
 
-def _open(data: bytes, max_pixels: int) -> ImageFile.ImageFile:
+def decode_guarded(data: bytes, *, formats: tuple[str, ...], max_bytes: int, max_pixels: int,
+                   max_edge: int | None = None) -> Image.Image:
+    """The first frame of an upload in one of ``formats``, decoded under the photo guard as RGB
+    (transparency flattened on white, no metadata kept); PhotoRejected (PhotoTooLarge) otherwise."""
+    if not data:
+        raise _not_a_photo()
+    if len(data) > max_bytes:
+        raise _too_many_bytes(max_bytes)
+    with _refusing(max_pixels):
+        img = _open(data, max_pixels, formats)
+        if max_edge and max(img.size) > max_edge:  # a 4 MP strip 40000 px long is no signature
+            raise _too_many_pixels(img.width * img.height)
+        img.load()  # frame 0 only: an animation's later frames are never decoded
+        img = _flatten(_resizable(img))
+    img.info = {}
+    return img
+
+
+def _open(data: bytes, max_pixels: int, formats: tuple[str, ...] = _OPEN_FORMATS) -> ImageFile.ImageFile:
     """Identify the format from the bytes and check the pixel count; decodes no pixels."""
     # BytesIO over bytes shares the buffer (no copy) until written to.
-    img = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
-    if img.format not in _ALLOWED_FORMATS:  # belt and braces: formats= already limits this
+    img = Image.open(io.BytesIO(data), formats=formats)
+    allowed = _ALLOWED_FORMATS if formats is _OPEN_FORMATS else frozenset(formats)
+    if img.format not in allowed:  # belt and braces: formats= already limits this
         raise _not_a_photo()
     # Image.open only parsed the header, so this refuses a bomb before any pixel memory exists.
     width, height = img.size
