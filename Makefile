@@ -57,15 +57,18 @@ os-deps:
 
 test-deps: os-deps $(VENV)/.test-deps translations
 
+# One pytest worker per CPU (pytest-xdist): each has its own database, live server and Chromium.
+PYTEST := $(BIN)/python -m pytest -q -n auto
+
 test: test-deps
-	$(BIN)/python -m pytest -q --db=sqlite
-	$(BIN)/python -m pytest -q --db=postgresql
+	$(PYTEST) --db=sqlite
+	$(PYTEST) --db=postgresql
 
 test-sqlite: test-deps
-	$(BIN)/python -m pytest -q --db=sqlite
+	$(PYTEST) --db=sqlite
 
 test-postgres: test-deps
-	$(BIN)/python -m pytest -q --db=postgresql
+	$(PYTEST) --db=postgresql
 
 bench: test-deps
 	$(BIN)/python bench/answer_bench.py
