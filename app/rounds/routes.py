@@ -106,23 +106,24 @@ def _checkpoint_group(rnd: Round, number: int) -> list[RoundStop]:
 def checkpoint_context(rnd: Round, number: int, errors=None, drafts=None) -> dict:
     """Everything the checkpoint page needs: its stops, items, answers, orders and neighbours."""
     group = _checkpoint_group(rnd, number)
-    answers = svc.answers_for(db.session, rnd, group)
-    rows = []
-    for stop in group:
-        for item in stop.version.items:
-            answer = answers.get((stop.id, item.id))
-            rows.append(item_context(rnd, stop, item, answer,
-                                     error=(errors or {}).get((stop.id, item.id)),
-                                     draft_note=(drafts or {}).get((stop.id, item.id))))
+    rows = [item_context(rnd, row.stop, row.item, row.answer, order=row.order,
+                         error=(errors or {}).get((row.stop.id, row.item.id)),
+                         draft_note=(drafts or {}).get((row.stop.id, row.item.id)))
+            for row in svc.checkpoint_rows(db.session, rnd, group)]
     return dict(rnd=rnd, number=number, count=len(svc.stops_by_checkpoint(rnd)), stop=group[0],
                 rows=rows, progress=svc.progress(db.session, rnd), form=EmptyForm(),
                 unanswered=sum(1 for r in rows if not (r["answer"] and r["answer"].result)))
 
 
-def item_context(rnd, stop, item, answer, error=None, draft_note=None) -> dict:
-    """One item's row: its answer, its work order, any refusal message and unsaved note."""
-    return dict(rnd=rnd, stop=stop, item=item, answer=answer, error=error,
-                order=svc.order_for(db.session, answer), draft_note=draft_note,
+_LOOK_UP = object()
+
+
+def item_context(rnd, stop, item, answer, error=None, draft_note=None, order=_LOOK_UP) -> dict:
+    """One item's row: its answer, its work order (looked up unless given), any refusal message and
+    unsaved note."""
+    if order is _LOOK_UP:
+        order = svc.order_for(db.session, answer)
+    return dict(rnd=rnd, stop=stop, item=item, answer=answer, error=error, order=order, draft_note=draft_note,
                 form=AnswerForm(formdata=None))
 
 

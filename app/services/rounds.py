@@ -4,8 +4,9 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
-from app.models import Answer, ChecklistItem, Photo, Round, RoundStop, User, WorkOrder
+from app.models import Answer, ChecklistItem, Photo, Round, RoundStop, TemplateVersion, User, WorkOrder
 from app.models.round import RESULTS
 from app.models.types import utcnow
 from app.services import schedule, workorders
@@ -102,6 +103,36 @@ def answers_for(session, rnd: Round, stops: list[RoundStop]) -> dict[tuple[int, 
     ids = [s.id for s in stops]
     rows = session.scalars(select(Answer).where(Answer.round_id == rnd.id, Answer.stop_id.in_(ids)))
     return {(a.stop_id, a.item_id): a for a in rows}
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """One item of a checkpoint as its page shows it: the answer (photos loaded) and its work order."""
+
+    stop: RoundStop
+    item: ChecklistItem
+    answer: Answer | None
+    order: WorkOrder | None
+
+
+def checkpoint_rows(session, rnd: Round, stops: list[RoundStop]) -> list[ItemRow]:
+    """The stops' items in order with their answers, the answers' photos and their work orders (with
+    team): the same five statements however many items are answered, failed or photographed."""
+    version_ids = {s.version_id for s in stops}
+    session.scalars(select(TemplateVersion).where(TemplateVersion.id.in_(version_ids))
+                    .options(joinedload(TemplateVersion.template), selectinload(TemplateVersion.items))).all()
+    answers = {(a.stop_id, a.item_id): a for a in session.scalars(
+        select(Answer).where(Answer.round_id == rnd.id, Answer.stop_id.in_([s.id for s in stops]))
+        .options(selectinload(Answer.photos)))}
+    ids = [a.id for a in answers.values()]
+    orders = {o.answer_id: o for o in session.scalars(
+        select(WorkOrder).where(WorkOrder.answer_id.in_(ids)).options(joinedload(WorkOrder.team)))} if ids else {}
+    rows = []
+    for stop in stops:
+        for item in stop.version.items:
+            answer = answers.get((stop.id, item.id))
+            rows.append(ItemRow(stop, item, answer, orders.get(answer.id) if answer is not None else None))
+    return rows
 
 
 def order_for(session, answer: Answer | None) -> WorkOrder | None:

@@ -84,3 +84,41 @@ def test_handover_pages_cost_the_same_at_n_and_3n_units(client, auth, demo, url)
             assert client.get(url).status_code == 200
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
+
+
+def fake_photo(demo, key: str) -> "Photo":
+    """A stored-photo row (no file: the page only links to it)."""
+    photo = Photo(site_id=demo.site.id, sha256=key.ljust(64, "0"), thumb_sha256=key.ljust(64, "1"), width=1,
+                  height=1, size_bytes=1)
+    db.session.add(photo)
+    db.session.flush()
+    return photo
+
+
+def test_checkpoint_page_costs_the_same_at_n_and_3n_answered_items(client, auth, demo):
+    """The first checkpoint with 3, then 9 of its 13 items failed, each with two photos and its work order
+    (and the rest passed): its answers, photos and orders are loaded for all items at once."""
+    from app.services import rounds
+    from tests.web.helpers import started_morning
+
+    rnd = started_morning(demo)
+    stop = rounds.stops_by_checkpoint(rnd)[0][0]
+    items = list(stop.version.items)
+    sup = demo.users["supervisor"]
+    auth.login("supervisor")
+    url = f"/rounds/{rnd.id}/checkpoints/1"
+    counts, done = [], 0
+    for n in (3, 9):
+        for i in range(done, n):
+            rounds.answer_item(db.session, rnd, stop, items[i], sup, result="fail", note=f"broken {i}",
+                               photos=[fake_photo(demo, f"f{i}a"), fake_photo(demo, f"f{i}b")])
+        rounds.answer_item(db.session, rnd, stop, items[-1 - n // 3], sup, result="pass")
+        done = n
+        db.session.commit()
+        client.get(url)
+        with count_statements(db.engine) as seen:
+            html = client.get(url).get_data(as_text=True)
+        assert html.count("Work order #") == n
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 12, counts
