@@ -26,17 +26,8 @@ def today():
     """The rounds due today on each of the user's sites, with their status."""
     if not can(current_user, "walk_rounds"):
         return redirect(url_for("main.home"))
-    sites = []
-    for site in user_sites():
-        day = schedule.site_today(site)
-        sites.append((site, day, schedule.rounds_for_day(db.session, site, day)))
-    return render("rounds/today.html", sites=sites, form=EmptyForm(), status_of=schedule.round_status,
-                  unanswered_of=lambda rnd: _unanswered_count(rnd))
-
-
-def _unanswered_count(rnd: Round) -> int:
-    p = svc.progress(db.session, rnd)
-    return p.total - p.answered
+    return render("rounds/today.html", form=EmptyForm(), status_of=schedule.round_status,
+                  **svc.today_page(db.session, user_sites()))
 
 
 @bp.post("/rounds/<int:round_id>/start")

@@ -1,12 +1,14 @@
 """Walking a round: start, answer items (idempotently), finish, progress."""
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.models import Answer, ChecklistItem, Photo, Round, RoundStop, TemplateVersion, User, WorkOrder
+from app.models import Answer, ChecklistItem, Photo, Round, RoundStop, Site, TemplateVersion, User, WorkOrder
 from app.models.round import RESULTS
 from app.models.types import utcnow
 from app.services import schedule, workorders
@@ -96,6 +98,40 @@ def progress(session, rnd: Round) -> Progress:
         ).where(Answer.round_id == rnd.id)
     ).one()
     return Progress(total or 0, answered or 0, failed or 0)
+
+
+def progress_of(session, rnds: list[Round]) -> dict[int, Progress]:
+    """Progress of many rounds, by round id, in one statement (a round not saved yet has none)."""
+    ids = [r.id for r in rnds if r.id is not None]
+    if not ids:
+        return {}
+    total = (select(func.count(ChecklistItem.id)).select_from(RoundStop)
+             .join(ChecklistItem, ChecklistItem.version_id == RoundStop.version_id)
+             .where(RoundStop.round_id == Round.id).correlate(Round).scalar_subquery())
+    answered = (select(func.count(Answer.result)).where(Answer.round_id == Round.id)
+                .correlate(Round).scalar_subquery())
+    failed = (select(func.count(Answer.id)).where(Answer.round_id == Round.id, Answer.result == "fail")
+              .correlate(Round).scalar_subquery())
+    rows = session.execute(select(Round.id, total, answered, failed).where(Round.id.in_(ids)))
+    return {rid: Progress(t or 0, a or 0, f or 0) for rid, t, a, f in rows}
+
+
+class TodaySite(NamedTuple):
+    """One of the user's sites on Today: its local date and its rounds."""
+
+    site: Site
+    day: date
+    rounds: list[Round]
+
+
+def today_page(session, sites: list[Site], now: datetime | None = None) -> dict:
+    """Everything Today shows for the user's sites: each site's rounds on its own date and, per started
+    round, how many items are still unanswered — four statements, whatever the number of sites."""
+    days = [(site, schedule.site_today(site, now)) for site in sites]
+    by_site = schedule.rounds_on_days(session, days)
+    listed = [TodaySite(site, day, by_site[site.id]) for site, day in days]
+    progress = progress_of(session, [r for s in listed for r in s.rounds if r.started_at is not None])
+    return dict(sites=listed, unanswered={rid: p.total - p.answered for rid, p in progress.items()})
 
 
 def answers_for(session, rnd: Round, stops: list[RoundStop]) -> dict[tuple[int, int], Answer]:

@@ -127,6 +127,30 @@ def planned_between(session, site: Site, start: date, end: date) -> list[Round]:
     return _planned(site, _active_schedules(session, site), start, end, saved)
 
 
+def rounds_on_days(session, site_days: list[tuple[Site, date]]) -> dict[int, list[Round]]:
+    """Each site's rounds on its own day (sites in other zones may be on another date), by site id: the
+    saved ones and the unsaved planned ones, in two statements for all the sites together."""
+    if not site_days:
+        return {}
+    ids = [site.id for site, _ in site_days]
+    day_of = {site.id: day for site, day in site_days}
+    schedules = session.scalars(
+        select(Schedule).join(Route).where(Route.site_id.in_(ids), Schedule.active.is_(True))
+        .options(contains_eager(Schedule.route)).order_by(Schedule.id)
+    ).all()
+    saved = [r for r in session.scalars(
+        select(Round).where(Round.site_id.in_(ids), Round.date.in_(set(day_of.values())))
+        .options(joinedload(Round.supervisor), joinedload(Round.route))
+    ) if r.date == day_of[r.site_id]]
+    out = {}
+    for site, day in site_days:
+        own = [r for r in saved if r.site_id == site.id]
+        planned = _planned(site, [s for s in schedules if s.route.site_id == site.id], day, day,
+                           {(r.schedule_id, r.date) for r in own})
+        out[site.id] = sorted(own + planned, key=lambda r: (r.date, r.window_start, r.route_id))
+    return out
+
+
 def rounds_for_day(session, site: Site, day: date) -> list[Round]:
     """The site's rounds on `day`: saved, or planned by a schedule that runs that weekday (unsaved)."""
     return rounds_between(session, site, day, day)

@@ -122,3 +122,50 @@ def test_checkpoint_page_costs_the_same_at_n_and_3n_answered_items(client, auth,
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
     assert counts[1] <= 12, counts
+
+
+def add_walked_sites(demo, n: int, start: int) -> None:
+    """n more estates on the supervisor's list, each with a morning route whose round today is started
+    with one item failed and one passed (and a second, afternoon round not started)."""
+    from datetime import time
+
+    from app.models import Area
+    from app.services import rounds, schedule
+    from app.services.seed import AREAS, MORNING_ROUTE, create_route, create_site, load_templates
+
+    sup = demo.users["supervisor"]
+    templates = load_templates(db.session)
+    for i in range(start, start + n):
+        site = create_site(db.session, f"s{i}", f"小区{i}", f"Estate {i}")
+        for code, (zh, en) in AREAS.items():
+            db.session.add(Area(site=site, code=code, name_zh=zh, name_en=en))
+        db.session.flush()
+        db.session.refresh(site)
+        for slot, at in (("morning", time(9, 30)), ("afternoon", time(15, 0))):
+            create_route(db.session, site, slot, (slot, slot), MORNING_ROUTE, templates, slot, at,
+                         time(at.hour + 1, 30))
+        sup.sites.append(site)
+        rnd = next(r for r in schedule.rounds_for_day(db.session, site, schedule.site_today(site))
+                   if r.slot == "morning")
+        rnd = rounds.start_round(db.session, rnd, sup)
+        stop = rnd.stops[0]
+        for item, result in zip(stop.version.items, ("fail", "pass")):
+            rounds.answer_item(db.session, rnd, stop, item, sup, result=result,
+                               photos=[fake_photo(demo, f"s{i}{item.id}")])
+    db.session.commit()
+
+
+def test_today_costs_the_same_at_n_and_3n_sites(client, auth, demo):
+    """Today for a supervisor of 2, then 6 more estates, each with a round started and partly answered:
+    the rounds of every site are planned and their progress counted in a fixed number of statements."""
+    auth.login("supervisor")
+    counts = []
+    for n, start in ((2, 0), (4, 2)):  # 2 estates, then 6
+        add_walked_sites(demo, n, start)
+        client.get("/today")
+        with count_statements(db.engine) as seen:
+            html = client.get("/today").get_data(as_text=True)
+        assert html.count("items not answered") == start + n  # every walked round says how many are left
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 10, counts
