@@ -363,18 +363,16 @@ def _history_order(session, rng, site, rnd, stop, item, answer, sup, at, now, cr
     age = now - at
     fate = rng.random()
     if age < timedelta(days=2) and fate < 0.5:
-        if fate < 0.25:
-            events.append(("started", crew.id, at + timedelta(hours=1), "open", "in_progress", ""))
+        if fate < 0.25:  # started since (never in the future, whatever the time of day)
+            events.append(("started", crew.id, at + min(timedelta(hours=1), age / 2), "open", "in_progress", ""))
             order.status, order.assignee_id = "in_progress", crew.id
-    elif fate < 0.06:
-        order.status = "open"  # forgotten: overdue on the desk
+    elif fate < 0.06 or at >= now - timedelta(hours=3):
+        order.status = "open"  # forgotten (overdue on the desk), or too recent to have been fixed
     else:
         took = (due - at) * rng.uniform(0.2, 0.9) if fate < 0.8 else (due - at) * rng.uniform(1.1, 2.5)
-        resolved = at + took
-        if resolved > now - timedelta(hours=1):
-            resolved = now - timedelta(hours=2)
+        resolved = min(at + took, now - timedelta(hours=2))
         # Resolving takes an "after" photo and a note of what was done (README: work-order lifecycle).
-        events += [("started", crew.id, at + took / 3, "open", "in_progress", ""),
+        events += [("started", crew.id, at + (resolved - at) / 3, "open", "in_progress", ""),
                    ("resolved", crew.id, resolved, "in_progress", "resolved", rng.choice(HISTORY_FIX_NOTES))]
         # Some fixes do not hold: reopened with a reason, started and resolved again (if there was time).
         if rng.random() < 0.1 and resolved + timedelta(hours=7) < now:

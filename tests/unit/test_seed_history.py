@@ -3,6 +3,7 @@ manager sees on the demo is what the app itself would have produced."""
 import re
 from html import unescape
 
+import pytest
 from flask import current_app
 from sqlalchemy import select
 
@@ -18,13 +19,15 @@ MOVES = {
 }
 
 
-def test_seeded_history_obeys_the_lifecycle_rules(session, demo):
-    """Every fix has an after photo and a Chinese note; every reopen a reason; statuses move as allowed."""
+@pytest.mark.parametrize("hour", [1, 10, 16, 23])  # UTC: the site's day starts at 16:00 UTC
+def test_seeded_history_obeys_the_lifecycle_rules(session, demo, hour):
+    """Every fix has an after photo and a Chinese note; every reopen a reason; statuses move as allowed;
+    nothing happens after now or before what it follows, whatever the time of day it is seeded."""
     from datetime import timedelta
 
     from app.models.types import utcnow
 
-    now = utcnow()
+    now = utcnow().replace(hour=hour, minute=7)
     assert seed_history(session, demo.site, days=30, now=now) > 40
     store = current_app.extensions["photo_store"]
     orders = session.scalars(select(WorkOrder).where(WorkOrder.site_id == demo.site.id)).all()
@@ -33,7 +36,7 @@ def test_seeded_history_obeys_the_lifecycle_rules(session, demo):
 
     for order in orders:
         events = sorted(order.events, key=lambda e: (e.at, e.id))
-        assert [e.id for e in events] == [e.id for e in order.events], f"#{order.id}: events out of order"
+        assert [e.id for e in events] == [e.id for e in order.events], f"#{order.id}: events out of order {[(e.id, e.kind, e.at.isoformat()) for e in order.events]}"
         assert events[0].kind == "created" and all(e.at <= now + timedelta(seconds=1) for e in events)
         previous = None
         for e in events:
