@@ -1,4 +1,5 @@
-"""The manager's dashboard: every figure is one aggregate query over indexed columns."""
+"""The manager's dashboard: every figure is one aggregate query over indexed columns; several sites are
+summarised a line each, one site shows its detail."""
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -101,19 +102,71 @@ def trend(session, site_ids: list[int], today: date, tz, days: int = 30) -> list
              closed.get(since + timedelta(days=i), 0)) for i in range(days)]
 
 
+@dataclass
+class SiteLine:
+    """One site's row in the all-sites summary; its name opens the site's own dashboard."""
+
+    site: Site
+    rounds: int         # today's rounds (the site's today), saved or planned
+    walked: int         # of them finished
+    behind: int         # of them late or missed
+    open: int
+    overdue: int
+    hit30: int | None   # % closed within due, last 30 days
+    failed30: int       # failures raised by rounds, last 30 days
+
+
+BEHIND = ("late", "missed")
+
+
+def site_lines(session, sites: list[Site], now: datetime, since: date) -> list[SiteLine]:
+    """Per site: today's rounds (walked, late or missed), open and overdue orders, the 30-day SLA hit
+    rate and failures — four statements for all the sites."""
+    site_ids = [s.id for s in sites]
+    rounds = schedule.rounds_on_days(session, [(s, schedule.site_today(s, now)) for s in sites])
+    active = WorkOrder.status.in_(ACTIVE_STATUSES)
+    closed30 = and_(WorkOrder.status == "closed", WorkOrder.closed_at >= now - timedelta(days=30))
+    orders = {r[0]: r[1:] for r in session.execute(
+        select(WorkOrder.site_id,
+               func.sum(case((active, 1), else_=0)),
+               func.sum(case((and_(active, WorkOrder.due_at < now), 1), else_=0)),
+               func.sum(case((closed30, 1), else_=0)),
+               func.sum(case((and_(closed30, WorkOrder.resolved_at <= WorkOrder.due_at), 1), else_=0)))
+        .where(WorkOrder.site_id.in_(site_ids), active | closed30)
+        .group_by(WorkOrder.site_id))}
+    failed = dict(session.execute(
+        select(Round.site_id, func.count(Answer.id)).select_from(Answer).join(Round, Answer.round_id == Round.id)
+        .where(Round.site_id.in_(site_ids), Round.date >= since, Answer.result == "fail")
+        .group_by(Round.site_id)).all())
+    out = []
+    for s in sites:
+        statuses = [schedule.round_status(r, now) for r in rounds[s.id]]
+        o, od, c30, h30 = (int(x or 0) for x in orders.get(s.id, (0,) * 4))
+        out.append(SiteLine(s, len(statuses), sum(1 for r in rounds[s.id] if r.finished_at is not None),
+                            sum(1 for st in statuses if st in BEHIND), o, od, _pct(h30, c30),
+                            int(failed.get(s.id, 0))))
+    return out
+
+
 def build(session, sites: list[Site], now: datetime | None = None) -> dict:
-    """Everything the dashboard shows, for one site or several."""
+    """Everything the dashboard shows: for one site its rounds today, teams and heat table; for several
+    a line per site (each opening that site's dashboard) instead. The 30-day reopen rate, trend and top
+    items cover whichever sites are shown. A fixed number of statements, whatever the number of sites."""
     now = now or utcnow()
     site_ids = [s.id for s in sites]
     tz = sites[0].tz
     today = schedule.site_today(sites[0], now)
     since = today - timedelta(days=29)
-    today_rounds = [(s, r, schedule.round_status(r, now)) for s in sites
-                    for r in schedule.rounds_for_day(session, s, schedule.site_today(s, now))]
     closed, reopened = reopen_rate(session, site_ids, now)
+    d = dict(today=today, since=since, closed30=closed, reopened30=reopened, reopen_pct=_pct(reopened, closed),
+             top=top_items(session, site_ids, since), trend=trend(session, site_ids, today, tz),
+             sites=None, rounds=[], teams=[], heat_areas=[], heat_categories=[], heat={}, heat_max=0)
+    if len(sites) > 1:
+        d["sites"] = site_lines(session, sites, now, since)
+        return d
+    site = sites[0]
     areas, categories, cells = heat(session, site_ids, since)
-    return dict(today=today, rounds=today_rounds, teams=team_lines(session, site_ids, now),
-                closed30=closed, reopened30=reopened, reopen_pct=_pct(reopened, closed),
-                heat_areas=areas, heat_categories=categories, heat=cells,
-                heat_max=max(cells.values(), default=0), top=top_items(session, site_ids, since),
-                trend=trend(session, site_ids, today, tz), since=since)
+    d.update(rounds=[(site, r, schedule.round_status(r, now)) for r in schedule.rounds_for_day(session, site, today)],
+             teams=team_lines(session, site_ids, now), heat_areas=areas, heat_categories=categories, heat=cells,
+             heat_max=max(cells.values(), default=0))
+    return d

@@ -132,3 +132,31 @@ def test_manager_comments_on_todays_log(demo, phone_factory, shot):
     expect(page.locator("#comment")).to_have_count(0)
     expect(page.get_by_role("button", name="Save comments and mark read")).to_have_count(0)
     shot(page, "log-read")
+
+
+def test_all_sites_summary_drills_into_one_site(demo, phone_factory, shot):
+    """With two estates, All sites is a line per site (no heat tables); a site's name opens its own
+    dashboard with its heat table — in English and in Chinese."""
+    from tests.web.helpers import other_site
+
+    seed_history(db.session, demo.site, days=30)
+    other = other_site()
+    demo.users["manager"].sites.append(other)
+    db.session.commit()
+
+    for locale, heading, site_name in (("en-US", "Sites", demo.site.name_en), ("zh-CN", "项目", demo.site.name_zh)):
+        page = phone_factory(locale=locale)
+        login(page, "manager")
+        page.goto("/manage/dashboard?site=all")
+        ready(page)
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        rows = page.locator("table.sites tbody tr")
+        expect(rows).to_have_count(2)
+        expect(page.locator("table.heat")).to_have_count(0)
+        shot(page, f"all-sites-{locale}")
+        check_page(page)
+        rows.get_by_role("link", name=site_name).tap()
+        expect(page).to_have_url(re.compile(rf"/manage/dashboard\?site={demo.site.id}$"))
+        ready(page)
+        expect(page.locator("table.heat td a").first).to_be_visible()
+        shot(page, f"one-site-{locale}")

@@ -76,3 +76,47 @@ def test_dashboard_page_links_each_figure(client, auth, data):
     assert f'href="/orders?team={sec}&amp;status=overdue" class="late">1</a>' in html
     assert "category=cleanliness" in html and "item=roads_clean" in html
     assert "<svg class=\"chart\"" in html
+
+
+def test_several_sites_are_summarised_a_line_each(session, data):
+    """With a second (quiet) estate, each site gets a line of hand-counted figures; the reopen rate,
+    trend and top items cover both; no heat table or team lines (they are a site's own page)."""
+    from tests.web.helpers import other_site
+
+    other = other_site()
+    with time_machine.travel(NOW, tick=False):
+        d = dashboard.build(session, [data.site, other], now=NOW)
+    lines = {line.site.code: line for line in d["sites"]}
+    demo_line = lines["demo"]
+    # 12:00: the morning round (09:30–11:00) was never started, so it is late; the afternoon one is upcoming.
+    assert (demo_line.rounds, demo_line.walked, demo_line.behind) == (2, 0, 1)
+    assert (demo_line.open, demo_line.overdue, demo_line.hit30, demo_line.failed30) == (1, 1, 50, 3)
+    quiet = lines["other"]
+    assert (quiet.rounds, quiet.walked, quiet.behind) == (1, 0, 1)
+    assert (quiet.open, quiet.overdue, quiet.hit30, quiet.failed30) == (0, 0, None, 0)
+    assert (d["closed30"], d["reopened30"], d["reopen_pct"]) == (2, 1, 50)
+    assert [(code, n) for code, _, _, n in d["top"]] == [
+        ("car_gate_guard_conduct", 1), ("lobbies_stairs_clean", 1), ("roads_clean", 1)]
+    assert sum(r for _, r, _ in d["trend"]) == 3
+    assert d["heat"] == {} and d["teams"] == [] and d["rounds"] == []
+    one = dashboard.build(session, [data.site], now=NOW)
+    assert one["sites"] is None and len(one["rounds"]) == 2
+
+
+def test_all_sites_page_links_each_site_to_its_own_dashboard(session, client, auth, data):
+    """The all-sites page names each site with its figures and opens the site's detailed page."""
+    from tests.web.helpers import other_site
+
+    other = other_site()
+    manager = data.users["manager"]
+    manager.sites.append(other)
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        auth.login("manager")
+        html = client.get("/manage/dashboard?site=all").get_data(as_text=True)
+        detail = client.get(f"/manage/dashboard?site={data.site.id}").get_data(as_text=True)
+    assert f'<a href="/manage/dashboard?site={other.id}">Second Estate</a>' in html
+    assert f'<a href="/manage/dashboard?site={data.site.id}">' in html
+    assert "0/2<br><small class=\"late\">1 late or missed</small>" in html  # the morning round, unwalked at noon
+    assert 'class="figures heat"' not in html
+    assert 'class="figures heat"' in detail and "category=cleanliness" in detail

@@ -125,8 +125,9 @@ def test_checkpoint_page_costs_the_same_at_n_and_3n_answered_items(client, auth,
 
 
 def add_walked_sites(demo, n: int, start: int) -> None:
-    """n more estates on the supervisor's list, each with a morning route whose round today is started
-    with one item failed and one passed (and a second, afternoon round not started)."""
+    """n more estates on the supervisor's and the manager's lists, each with a morning route whose round
+    today is started with one item failed (raising its order) and one passed (and an afternoon round
+    not started)."""
     from datetime import time
 
     from app.models import Area
@@ -145,6 +146,7 @@ def add_walked_sites(demo, n: int, start: int) -> None:
             create_route(db.session, site, slot, (slot, slot), MORNING_ROUTE, templates, slot, at,
                          time(at.hour + 1, 30))
         sup.sites.append(site)
+        demo.users["manager"].sites.append(site)
         rnd = next(r for r in schedule.rounds_for_day(db.session, site, schedule.site_today(site))
                    if r.slot == "morning")
         rnd = rounds.start_round(db.session, rnd, sup)
@@ -169,3 +171,20 @@ def test_today_costs_the_same_at_n_and_3n_sites(client, auth, demo):
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
     assert counts[1] <= 10, counts
+
+
+def test_dashboard_of_all_sites_costs_the_same_at_n_and_3n_sites(client, auth, demo):
+    """The manager's dashboard of every site, 3 then 7 estates: a line per site (its rounds, orders and
+    failures) in a fixed number of statements, and no site's heat table."""
+    auth.login("manager")
+    counts = []
+    for n, start in ((2, 0), (4, 2)):  # with the demo's: 3 estates, then 7
+        add_walked_sites(demo, n, start)
+        client.get("/manage/dashboard?site=all")
+        with count_statements(db.engine) as seen:
+            html = client.get("/manage/dashboard?site=all").get_data(as_text=True)
+        assert html.count('<tr><th scope="row"><a href="/manage/dashboard?site=') == start + n + 1
+        assert 'class="figures heat"' not in html
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 14, counts
