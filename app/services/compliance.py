@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app.models import Answer, CheckIn, Checkpoint, ChecklistItem, Round, RoundStop, Site, User
 from app.models.types import utcnow
 from app.services import policy, schedule
+from app.services.errors import Refused
 
 MAX_DAYS = 92
 # A checkpoint whose answers all came within this many seconds per item was not really walked.
@@ -133,13 +134,14 @@ def rates(rows: list[RoundRow]) -> dict[str, dict]:
     return out
 
 
-class ScanRefused(Exception):
+class ScanRefused(Refused):
     """A scan that records nothing; `reason` is a code for the view, `message` is shown to the user."""
 
+    STATUS = {"unknown": 404, "other_site": 403, "role": 403}  # any other reason: 409
+
     def __init__(self, reason: str, message, checkpoint: Checkpoint | None = None):
-        super().__init__(str(message))
+        super().__init__(message, self.STATUS.get(reason, 409))
         self.reason = reason
-        self.message = message
         self.checkpoint = checkpoint
 
 

@@ -10,12 +10,11 @@ from app.models.types import utcnow
 from app.models.workorder import ACTIVE_STATUSES
 from app.services import compliance, schedule
 from app.services.policy import holders
+from app.services.errors import Refused
 
 
-class LogRefused(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class LogRefused(Refused):
+    """A duty log that can no longer be changed."""
 
 
 def day_bounds(site: Site, day: date) -> tuple[datetime, datetime]:

@@ -22,6 +22,7 @@ from app.models.types import utcnow
 from app.services import workorders
 from app.services.photos import check_room
 from app.services.storage import PhotoStore
+from app.services.errors import Refused
 
 TEMPLATE_CODE = "unit_pre_handover"
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
@@ -29,12 +30,8 @@ CSV_COLUMNS = ("building", "unit", "floor", "room", "owner_name", "owner_phone",
 MAX_CSV_BYTES = 2 * 1024 * 1024
 
 
-class HandoverRefused(Exception):
+class HandoverRefused(Refused):
     """Not possible now; `message` is for the user."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 # --------------------------------------------------------------------------- units and CSV import

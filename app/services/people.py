@@ -7,12 +7,11 @@ from sqlalchemy import func, select
 
 from app.models import Site, Team, User
 from app.services import policy
+from app.services.errors import Refused
 
 
-class PeopleRefused(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class PeopleRefused(Refused):
+    """A change to a person the actor may not make, or a username taken."""
 
 
 def manageable(actor: User, user: User) -> bool:

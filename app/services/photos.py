@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import pillow_heif
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
+
+from app.services.errors import Refused
 
 # Once, at import: teaches Image.open to recognise HEIF/HEIC by its ftyp box.
 pillow_heif.register_heif_opener()
@@ -58,17 +59,9 @@ _DAMAGED_ERRORS = (
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
-class PhotoRejected(Exception):
-    """An upload we will not store; ``message`` is a translatable, user-facing explanation."""
-
-    def __init__(self, message: LazyString | str) -> None:
-        super().__init__(message)
-        # Kept lazy so it renders in the locale of whoever displays it.
-        self.message = message
-
-    def __str__(self) -> str:
-        """The message in the current locale (untranslated outside a request)."""
-        return str(self.message)
+class PhotoRejected(Refused):
+    """An upload we will not store; ``message`` is a translatable, user-facing explanation (kept lazy,
+    so it renders in the locale of whoever displays it)."""
 
 
 class PhotoTooLarge(PhotoRejected):

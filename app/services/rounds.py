@@ -13,14 +13,11 @@ from app.models.round import RESULTS
 from app.models.types import utcnow
 from app.services import schedule, workorders
 from app.services.photos import check_room
+from app.services.errors import Refused
 
 
-class RoundRefused(Exception):
+class RoundRefused(Refused):
     """An action the round's state does not allow; `message` is shown to the user."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass(frozen=True)

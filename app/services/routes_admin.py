@@ -5,12 +5,11 @@ from datetime import time
 from flask_babel import lazy_gettext as _l
 
 from app.models import Area, ChecklistTemplate, Checkpoint, Route, Schedule
+from app.services.errors import Refused
 
 
-class RouteRefused(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class RouteRefused(Refused):
+    """A change to a patrol route its rules do not allow."""
 
 
 def active_checkpoints(route: Route) -> list[Checkpoint]:

@@ -7,14 +7,13 @@ from sqlalchemy import select
 
 from app.models import Area, Site, SlaRule, Team
 from app.services.workorders import FALLBACK_SLA_HOURS
+from app.services.errors import Refused
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
-class SiteRefused(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class SiteRefused(Refused):
+    """A change to a site's settings its rules do not allow."""
 
 
 def _names(zh: str, en: str) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from app.models import (
     ChecklistItem, ChecklistTemplate, Checkpoint, Inspection, Route, RoundStop, Site, Team, TemplateVersion,
 )
 from app.models.checklist import SEVERITIES
+from app.services.errors import Refused
 
 ITEM_FIELDS = ("text_zh", "text_en", "category", "team_code", "severity", "photo_required_on_fail", "points")
 
@@ -109,10 +110,8 @@ def item_teams(session, site_ids: list[int]) -> dict[str, Team]:
     return teams
 
 
-class TemplateRefused(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class TemplateRefused(Refused):
+    """A checklist change its rules do not allow (or a YAML file that is not a checklist)."""
 
 
 def is_used(session, version: TemplateVersion) -> bool:

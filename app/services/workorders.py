@@ -24,6 +24,7 @@ from app.models.types import utcnow
 from app.models.workorder import ACTIVE_STATUSES, OPEN_STATUSES, STATUSES
 from app.services import policy, webhooks
 from app.services.lifecycle import LIFECYCLE, STEPS, Step
+from app.services.errors import Conflict, Refused
 
 # Hours from raising to due, used to seed each site's SLA table (README: "SLA defaults").
 DEFAULT_SLA_HOURS = {
@@ -138,16 +139,12 @@ def open_orders_for_team(session, team: Team) -> list[WorkOrder]:
 
 # --------------------------------------------------------------------------- lifecycle
 
-class OrderRefused(Exception):
+class OrderRefused(Refused):
     """An action the order's state or the user's role does not allow; `message` is for the user."""
 
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
-
-class StaleOrder(OrderRefused):
-    """Someone changed the order since this page was loaded."""
+class StaleOrder(OrderRefused, Conflict):
+    """Someone changed the order since this page was loaded (409)."""
 
     def __init__(self):
         super().__init__(_l("This order was changed by someone else. Here is its current state."))
