@@ -53,7 +53,7 @@ from sqlalchemy import select, text  # noqa: E402
 
 from app.extensions import db  # noqa: E402
 from bench.common import (  # noqa: E402
-    PASSWORD, Databases, QueryCounter, login, make_app, parse_backends, run_each,
+    PASSWORD, Databases, QueryCounter, login, make_app, parse_backends, pct, run_each,
 )
 
 MANAGER = "bench.manager"
@@ -478,10 +478,13 @@ def time_build(app, ids: list[int], repeat: int) -> dict:
             out["captures"].append(QC.capture)
             QC.reset()
             db.session.remove()
-        out["summary"] = dict(rounds=len(d["rounds"]), teams=len(d["teams"]), closed30=d["closed30"],
+        # Several sites: a line per site (no team lines, rounds list or heat table); one site: its detail.
+        lines = d["sites"] or d["teams"]
+        out["summary"] = dict(rounds=sum(x.rounds for x in d["sites"]) if d["sites"] else len(d["rounds"]),
+                              lines=len(lines), closed30=d["closed30"],
                               reopened30=d["reopened30"], heat_cells=len(d["heat"]), top=len(d["top"]),
                               raised30=sum(x[1] for x in d["trend"]), closed_trend=sum(x[2] for x in d["trend"]),
-                              open=sum(t.open for t in d["teams"]), overdue=sum(t.overdue for t in d["teams"]))
+                              open=sum(x.open for x in lines), overdue=sum(x.overdue for x in lines))
     return out
 
 
@@ -657,7 +660,8 @@ def run_backend(backend: str, args, cleanup: list) -> dict:
     res["page_all"] = time_page(client, "/manage/dashboard?site=all", args.repeat)
     for key, label in (("page_one", f"?site={one[0]}"), ("page_all", "?site=all")):
         p = res[key]
-        print(f"[{backend}] GET /manage/dashboard{label:<9}: median {statistics.median(p['ms']):8.1f} ms "
+        print(f"[{backend}] GET /manage/dashboard{label:<9}: median {statistics.median(p['ms']):8.1f} ms, "
+              f"p95 {pct(p['ms'], 95):.1f} ms "
               f"(min {min(p['ms']):.1f}; of which build() median {statistics.median(p['build_ms']):.1f}), "
               f"statements {fmt_q(p['q'])}, status {dict(p['status'])}, {p['bytes']:,} B", flush=True)
     res["export"] = time_export(client, one[0], args.days)

@@ -72,25 +72,38 @@ def heat(session, site_ids: list[int], since: date):
     return areas, categories, cells
 
 
-def top_items(session, site_ids: list[int], since: date, limit: int = 10):
-    """The items that failed most since a date: (item code, zh, en, count)."""
+def failures(session, site_ids: list[int], since: date) -> list[tuple[int, date, str, int]]:
+    """Failures raised by rounds since a date, by site, round date and item code: one pass over the
+    answers for the site lines, the trend and the top items together."""
     return session.execute(
-        select(ChecklistItem.code, func.min(ChecklistItem.text_zh), func.min(ChecklistItem.text_en),
-               func.count(Answer.id))
+        select(Round.site_id, Round.date, ChecklistItem.code, func.count(Answer.id))
         .select_from(Answer).join(Round, Answer.round_id == Round.id)
         .join(ChecklistItem, Answer.item_id == ChecklistItem.id)
         .where(Round.site_id.in_(site_ids), Round.date >= since, Answer.result == "fail")
-        .group_by(ChecklistItem.code).order_by(func.count(Answer.id).desc(), ChecklistItem.code)
-        .limit(limit)).all()
+        .group_by(Round.site_id, Round.date, ChecklistItem.code)).all()
 
 
-def trend(session, site_ids: list[int], today: date, tz, days: int = 30) -> list[tuple[date, int, int]]:
-    """Per day for the last `days`: failures raised (by round date) and orders closed (site time)."""
+def top_of(session, fails, limit: int = 10):
+    """The items that failed most in `failures` rows: (item code, zh, en, count), most first."""
+    by_code: dict[str, int] = {}
+    for _, _, code, n in fails:
+        by_code[code] = by_code.get(code, 0) + n
+    top = sorted(by_code.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    if not top:
+        return []
+    texts = {code: (zh, en) for code, zh, en in session.execute(
+        select(ChecklistItem.code, func.min(ChecklistItem.text_zh), func.min(ChecklistItem.text_en))
+        .where(ChecklistItem.code.in_([code for code, _ in top])).group_by(ChecklistItem.code))}
+    return [(code, *texts.get(code, (code, code)), n) for code, n in top]
+
+
+def trend(session, site_ids: list[int], today: date, tz, days: int = 30, fails=None) -> list[tuple[date, int, int]]:
+    """Per day for the last `days`: failures raised (by round date, from `failures` rows if given) and
+    orders closed (site time)."""
     since = today - timedelta(days=days - 1)
-    raised = dict(session.execute(
-        select(Round.date, func.count(Answer.id)).join(Answer, Answer.round_id == Round.id)
-        .where(Round.site_id.in_(site_ids), Round.date >= since, Answer.result == "fail")
-        .group_by(Round.date)).all())
+    raised: dict[date, int] = {}
+    for _, day, _, n in (fails if fails is not None else failures(session, site_ids, since)):
+        raised[day] = raised.get(day, 0) + n
     # One row of per-day sums between the site's local midnights (DST-safe, index-only on PostgreSQL).
     bounds = [datetime.combine(since + timedelta(days=i), time(0), tzinfo=tz) for i in range(days + 1)]
     sums = session.execute(select(*[
@@ -119,9 +132,9 @@ class SiteLine:
 BEHIND = ("late", "missed")
 
 
-def site_lines(session, sites: list[Site], now: datetime, since: date) -> list[SiteLine]:
+def site_lines(session, sites: list[Site], now: datetime, failed: dict[int, int]) -> list[SiteLine]:
     """Per site: today's rounds (walked, late or missed), open and overdue orders, the 30-day SLA hit
-    rate and failures — four statements for all the sites."""
+    rate and its failures (`failed`, by site id) — three statements for all the sites."""
     site_ids = [s.id for s in sites]
     rounds = schedule.rounds_on_days(session, [(s, schedule.site_today(s, now)) for s in sites])
     active = WorkOrder.status.in_(ACTIVE_STATUSES)
@@ -134,10 +147,6 @@ def site_lines(session, sites: list[Site], now: datetime, since: date) -> list[S
                func.sum(case((and_(closed30, WorkOrder.resolved_at <= WorkOrder.due_at), 1), else_=0)))
         .where(WorkOrder.site_id.in_(site_ids), active | closed30)
         .group_by(WorkOrder.site_id))}
-    failed = dict(session.execute(
-        select(Round.site_id, func.count(Answer.id)).select_from(Answer).join(Round, Answer.round_id == Round.id)
-        .where(Round.site_id.in_(site_ids), Round.date >= since, Answer.result == "fail")
-        .group_by(Round.site_id)).all())
     out = []
     for s in sites:
         statuses = [schedule.round_status(r, now) for r in rounds[s.id]]
@@ -158,11 +167,15 @@ def build(session, sites: list[Site], now: datetime | None = None) -> dict:
     today = schedule.site_today(sites[0], now)
     since = today - timedelta(days=29)
     closed, reopened = reopen_rate(session, site_ids, now)
+    fails = failures(session, site_ids, since)
     d = dict(today=today, since=since, closed30=closed, reopened30=reopened, reopen_pct=_pct(reopened, closed),
-             top=top_items(session, site_ids, since), trend=trend(session, site_ids, today, tz),
+             top=top_of(session, fails), trend=trend(session, site_ids, today, tz, fails=fails),
              sites=None, rounds=[], teams=[], heat_areas=[], heat_categories=[], heat={}, heat_max=0)
     if len(sites) > 1:
-        d["sites"] = site_lines(session, sites, now, since)
+        failed: dict[int, int] = {}
+        for site_id, _, _, n in fails:
+            failed[site_id] = failed.get(site_id, 0) + n
+        d["sites"] = site_lines(session, sites, now, failed)
         return d
     site = sites[0]
     areas, categories, cells = heat(session, site_ids, since)
