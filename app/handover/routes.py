@@ -3,13 +3,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.handover.forms import (
     CheckForm, ConcernForm, DefectForm, ImportForm, SignForm, StartForm, UnitForm,
 )
-from app.models import Building, ChecklistItem, Defect, DefectCheck, Inspection, InspectionAnswer, Site, Team, Unit
+from app.models import ChecklistItem, Defect, DefectCheck, Inspection, InspectionAnswer, Site, Team, Unit
 from app.rounds.forms import EmptyForm
 from app.services import handover as svc
 from app.services.photos import PhotoRejected
@@ -30,16 +29,14 @@ def inspectors_only():
 
 @bp.get("/")
 def index():
-    """Every unit of the user's sites, by building, with where it stands (?status= narrows it)."""
+    """The units of the user's sites, by building, with where they stand (?status= narrows it); a large
+    project one building at a time (?building=, ?page=)."""
     sites = user_sites()
-    site_ids = [s.id for s in sites]
-    buildings = db.session.scalars(select(Building).where(Building.site_id.in_(site_ids))
-                                   .options(selectinload(Building.units), joinedload(Building.site))
-                                   .order_by(Building.site_id, Building.code)).all()
-    known = svc.unit_statuses(db.session, select(Unit.id).where(Unit.site_id.in_(site_ids)))
-    status = {u.id: known.get(u.id, "not_inspected") for b in buildings for u in b.units}
     wanted = request.args.get("status") if request.args.get("status") in svc.UNIT_STATUSES else None
-    return render("handover/index.html", buildings=buildings, status=status, wanted=wanted, sites=sites)
+    return render("handover/index.html", sites=sites,
+                  **svc.index_page(db.session, [s.id for s in sites], wanted=wanted,
+                                   building_id=request.args.get("building", type=int),
+                                   page=request.args.get("page", 1, type=int)))
 
 
 def _site_arg() -> Site:

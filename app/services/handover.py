@@ -598,3 +598,40 @@ def project_figures(session, site: Site, now: datetime | None = None) -> dict:
         statuses[status] += 1
     return dict(units=statuses, by_category=by_category, by_room=by_room, by_team=by_team,
                 top_items=top_items, total=session.scalar(select(func.count()).select_from(base)))
+
+
+UNITS_AT_ONCE = 200  # tiles a phone receives at most on the handover index
+
+
+def index_page(session, site_ids: list[int], *, building_id: int | None = None, wanted: str | None = None,
+               page: int = 1, limit: int = UNITS_AT_ONCE) -> dict:
+    """The handover index: every unit of the sites while there are at most `limit`; past that one building
+    at a time (a picker lists every building with its number of units), `limit` units a page. Six
+    statements, whatever the number of units or buildings."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import joinedload
+
+    sizes = dict(session.execute(select(Unit.building_id, func.count(Unit.id))
+                                 .where(Unit.site_id.in_(site_ids)).group_by(Unit.building_id)).all())
+    buildings = session.scalars(select(Building).where(Building.site_id.in_(site_ids))
+                                .options(joinedload(Building.site)).order_by(Building.site_id, Building.code)).all()
+    total = sum(sizes.values())
+    chosen = None
+    if total > limit and buildings:
+        chosen = next((b for b in buildings if b.id == building_id), buildings[0])
+    shown = [chosen] if chosen else buildings
+    units = session.scalars(select(Unit).where(Unit.building_id.in_([b.id for b in shown]))
+                            .order_by(Unit.building_id, Unit.unit_no, Unit.floor, Unit.room)).all() if shown else []
+    known = unit_statuses(session, select(Unit.id).where(Unit.building_id.in_([b.id for b in shown]))) if units else {}
+    status = {u.id: known.get(u.id, "not_inspected") for u in units}
+    matching = [u for u in units if not wanted or status[u.id] == wanted]
+    pages = max(1, -(-len(matching) // limit)) if chosen else 1
+    page = min(max(page, 1), pages)
+    listed = matching[(page - 1) * limit:page * limit] if chosen else matching
+    by_building: dict[int, list[Unit]] = {}
+    for u in listed:
+        by_building.setdefault(u.building_id, []).append(u)
+    return dict(buildings=[(b, sizes.get(b.id, 0)) for b in buildings], building=chosen,
+                shown=[(b, by_building.get(b.id, [])) for b in shown], status=status, wanted=wanted,
+                page_no=page, pages=pages, matching=len(matching), first=(page - 1) * limit + 1 if listed else 0,
+                last=(page - 1) * limit + len(listed))

@@ -188,3 +188,32 @@ def test_dashboard_of_all_sites_costs_the_same_at_n_and_3n_sites(client, auth, d
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
     assert counts[1] <= 14, counts
+
+
+def test_large_project_is_shown_a_building_at_a_time(client, auth, demo):
+    """Past 200 units the handover index lists one building (a picker names them all with their
+    units) in at most 200 tiles a page: 3 buildings of 90 units, then 9, in the same statements."""
+    auth.login("engineer")
+    counts = []
+    for buildings, start in ((3, 0), (6, 3)):
+        for b in range(start, start + buildings):
+            add_units(demo, 90, 1000 * (b + 1))
+        client.get("/handover/")
+        with count_statements(db.engine) as seen:
+            html = client.get("/handover/").get_data(as_text=True)
+        counts.append(len(seen))
+        assert 0 < html.count('class="unit-tile') <= 90  # the first building's units only (the demo's)
+        assert html.count("(90)</small>") == start + buildings  # every building in the picker
+    assert counts[0] == counts[1], counts
+
+    add_units(demo, 250, 90000)  # one building of 250 units: two pages
+    from app.models import Building
+
+    big = db.session.scalar(db.select(Building).where(Building.code == "T90000"))
+    html = client.get(f"/handover/?building={big.id}").get_data(as_text=True)
+    assert html.count('class="unit-tile') == 200 and "Units 1–200 of 250" in html
+    assert f'href="/handover/?building={big.id}&amp;page=2"' in html
+    rest = client.get(f"/handover/?building={big.id}&page=2").get_data(as_text=True)
+    assert rest.count('class="unit-tile') == 50 and "Units 201–250 of 250" in rest
+    inspected = client.get(f"/handover/?building={big.id}&status=not_inspected").get_data(as_text=True)
+    assert inspected.count('class="unit-tile') == 166  # two in three were never inspected
