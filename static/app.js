@@ -96,4 +96,66 @@
   });
   document.addEventListener("DOMContentLoaded", function () { linkButtons(document); });
   document.addEventListener("htmx:load", function (evt) { linkButtons(evt.detail.elt); });
+
+  // --- Installable, and a started round's pages kept for no signal (static/sw.js) ---------------
+  // The worker is told each page opened: a round's page makes it keep the whole round.
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", {scope: "/"}).catch(function () {});
+    navigator.serviceWorker.ready.then(function (reg) {
+      if (reg.active) reg.active.postMessage({type: "page", path: location.pathname, lang: document.documentElement.lang,
+                                           online: navigator.onLine});
+    });
+    navigator.serviceWorker.addEventListener("message", function (evt) {
+      // Tests (and a later "ready offline" mark) read which round is kept on the phone.
+      if (evt.data && evt.data.type === "round-kept") document.documentElement.dataset.roundKept = evt.data.round;
+    });
+  }
+  // The page says when it is offline (an empty live region until then, so the change is announced).
+  function netstate() {
+    var box = document.getElementById("netstate");
+    if (box) box.textContent = navigator.onLine ? "" : box.dataset.text;
+  }
+  window.addEventListener("online", netstate);
+  window.addEventListener("offline", netstate);
+  document.addEventListener("DOMContentLoaded", netstate);
+  window.addEventListener("pageshow", netstate);
+  // Install: the browser's own prompt behind a small button (Android Chrome, Edge); on an iPhone's
+  // Safari, which has none, a one-line hint on Today. Dismissed once, remembered on the phone.
+  var DISMISSED = "rounds.install-dismissed";
+  var deferred = null;
+  function remembered() {
+    try { return localStorage.getItem(DISMISSED) === "1"; } catch (e) { return false; }
+  }
+  function showInstall(ios) {
+    var box = document.getElementById("install");
+    if (!box || remembered()) return;
+    box.querySelector("[data-install]").hidden = ios;
+    box.querySelector("[data-ios-hint]").hidden = !ios;
+    box.hidden = false;
+  }
+  function hideInstall() {
+    var box = document.getElementById("install");
+    if (box) box.hidden = true;
+  }
+  window.addEventListener("beforeinstallprompt", function (evt) {
+    evt.preventDefault();
+    deferred = evt;
+    showInstall(false);
+  });
+  window.addEventListener("appinstalled", hideInstall);
+  document.addEventListener("click", function (evt) {
+    var t = evt.target.closest && evt.target.closest("[data-install], [data-dismiss-install]");
+    if (!t) return;
+    if (t.hasAttribute("data-dismiss-install")) {
+      try { localStorage.setItem(DISMISSED, "1"); } catch (e) { /* private mode: hidden for this page */ }
+      hideInstall();
+    } else if (deferred) {
+      deferred.prompt();
+      deferred.userChoice.then(function () { deferred = null; hideInstall(); });
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var ios = /iPhone|iPad|iPod/.test(navigator.userAgent) && !window.MSStream;
+    if (ios && navigator.standalone === false && location.pathname === "/today") showInstall(true);
+  });
 })();

@@ -52,7 +52,11 @@ def start_round(page: Page, slot_name: str = "Morning round") -> int:
     # Deferred htmx must be set up before a tap, and the page's asset responses (each refreshes
     # the session cookie) must be in before a test clears the cookies.
     page.wait_for_load_state()
-    return int(CHECKPOINT_URL.search(page.url).group(1))
+    round_id = int(CHECKPOINT_URL.search(page.url).group(1))
+    # The service worker keeps the round's pages for offline use (static/sw.js): wait until it has, so
+    # its fetches (which refresh the session cookie too) are not still running when a test goes on.
+    expect(page.locator("html")).to_have_attribute("data-round-kept", str(round_id), timeout=20_000)
+    return round_id
 
 
 def scroll_y(page: Page) -> float:

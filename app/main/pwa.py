@@ -1,0 +1,133 @@
+"""The installable app: manifest, service worker, offline page, favicon and versioned static URLs.
+
+The service worker (static/sw.js) keeps a started round's pages for use without signal; it learns
+from the `X-Rounds-User` header whose pages it holds, so a shared phone never shows one supervisor's
+round to the next (see static/sw.js for the caching rules).
+"""
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+from flask import current_app, g, render_template, request, send_from_directory, url_for
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from flask_babel import pgettext
+
+from app.i18n import normalise_locale
+from app.main.routes import bp
+
+# Cached by the service worker when it installs: the shell every page needs, and the icons.
+PRECACHE = ("app.css", "app.js", "htmx.min.js", "icons/icon-192.png", "icons/favicon-32.png")
+BRAND = "#12355b"
+BACKGROUND = "#f4f5f7"
+USER_HEADER = "X-Rounds-User"
+_versions: dict[str, tuple[float, str]] = {}
+
+
+def static_version(filename: str) -> str:
+    """A short hash of a static file's bytes (recomputed when the file changes); '' if it is missing."""
+    path = Path(current_app.static_folder) / filename
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return ""
+    known = _versions.get(filename)
+    if known is None or known[0] != mtime:
+        known = (mtime, hashlib.sha256(path.read_bytes()).hexdigest()[:10])
+        _versions[filename] = known
+    return known[1]
+
+
+@bp.app_url_defaults
+def versioned_static(endpoint: str, values: dict) -> None:
+    """/static/app.css?v=<hash>: a changed file is a new URL, so caches (and the SW) never serve it stale."""
+    if endpoint == "static" and "v" not in values and values.get("filename"):
+        version = static_version(values["filename"])
+        if version:
+            values["v"] = version
+
+
+def user_token(user_id: int) -> str:
+    """An opaque name for the user's page cache in the service worker (no id leaks, not guessable)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"sw-pages:{user_id}".encode(), hashlib.sha256).hexdigest()[:20]
+
+
+@bp.after_app_request
+def tell_sw_whose_page(resp):
+    """Name the logged-in user on HTML pages, so the SW files each page under its user (or keeps none).
+
+    Only when the request already loaded the user (every page does): no extra statement for the rest."""
+    user = g.get("_login_user")
+    if (resp.mimetype == "text/html" and user is not None and user.is_authenticated
+            and USER_HEADER not in resp.headers):
+        resp.headers[USER_HEADER] = user_token(user.id)
+        resp.vary.add("Cookie")
+    return resp
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """The web app manifest in the language asked for (`?lang=zh|en`, as the page links it: browsers fetch
+    it without cookies), else the browser's."""
+    with force_locale(normalise_locale(request.args.get("lang")) or str(get_locale())):
+        body = _manifest()
+    resp = current_app.response_class(json.dumps(body, ensure_ascii=False, indent=1),
+                                      mimetype="application/manifest+json")
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["Content-Language"] = body["lang"]
+    resp.vary.add("Accept-Language")
+    return resp
+
+
+def _manifest() -> dict:
+    """The manifest's fields in the current locale."""
+    icon = lambda name, size, purpose: {  # noqa: E731
+        "src": url_for("static", filename=f"icons/{name}"), "sizes": f"{size}x{size}", "type": "image/png",
+        "purpose": purpose}
+    return {
+        "id": "/",
+        "name": _("Rounds: estate patrols"),
+        "short_name": pgettext("app name", "Rounds"),
+        "description": _("Patrol rounds, checklists and work orders for property teams."),
+        "lang": "en" if str(get_locale()) == "en" else "zh-Hans",
+        "start_url": url_for("rounds.today"),
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "theme_color": BRAND,
+        "background_color": BACKGROUND,
+        "icons": [icon("icon-192.png", 192, "any"), icon("icon-512.png", 512, "any"),
+                  icon("maskable-192.png", 192, "maskable"), icon("maskable-512.png", 512, "maskable")],
+    }
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """static/sw.js at the root scope, told which assets (by versioned URL) to keep and where the offline page is."""
+    source = (Path(current_app.static_folder) / "sw.js").read_text(encoding="utf-8")
+    assets = [url_for("static", filename=name) for name in PRECACHE]
+    config = {"assets": assets, "offline": url_for("main.offline")}
+    # The version changes with any asset or with sw.js itself: the browser then installs the new worker.
+    config["version"] = hashlib.sha256((json.dumps(config) + source).encode()).hexdigest()[:10]
+    resp = current_app.response_class(f"const CONFIG = {json.dumps(config)};\n{source}",
+                                      mimetype="text/javascript")
+    resp.headers["Service-Worker-Allowed"] = "/"
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/offline")
+def offline():
+    """What a page not kept on the phone shows with no network, in the user's language (kept by the SW)."""
+    resp = current_app.response_class(render_template("offline.html"))
+    resp.headers["Content-Language"] = "en" if str(get_locale()) == "en" else "zh-Hans"
+    return resp
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask the root for it, whatever the page links."""
+    return send_from_directory(Path(current_app.static_folder) / "icons", "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=86400)
