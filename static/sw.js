@@ -181,14 +181,15 @@ async function opened(msg, client) {
   const last = roundsKept.get(id);
   if (last === undefined || Date.now() - last > ROUND_REFETCH_MS) {
     roundsKept.set(id, Date.now());
-    const count = await keepRound(id);
+    const count = await keepRound(id, msg.path);
     if (count === null) { roundsKept.delete(id); return; }
   }
   if (client) client.postMessage({type: "round-kept", round: id});
 }
 
-// The round page lists every checkpoint: fetch it, then each checkpoint and Today, one at a time.
-async function keepRound(id) {
+// The round page lists every checkpoint: fetch it, then each checkpoint and Today, one at a time
+// (not the page just opened: it was kept on its way to the screen).
+async function keepRound(id, openedPath) {
   const roundPath = "/rounds/" + id;
   const first = await fetchPage(roundPath);
   if (!first) return null;
@@ -200,6 +201,7 @@ async function keepRound(id) {
   links.add("/today");
   let count = 1;
   for (const path of links) {
+    if (path === openedPath && await keptCopy(path)) continue;
     const response = await fetchPage(path);
     if (!response) return null;
     await remember(path, response);
