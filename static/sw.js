@@ -24,9 +24,17 @@ const USER_HEADER = "X-Rounds-User";
 
 // --- lifecycle ----------------------------------------------------------------------------------
 
+// The worker's own fetches of assets and the offline page go without cookies: their responses then
+// cannot set one either, so a response that comes back late never overwrites a session that a login
+// or a logout has just changed.
+const NO_COOKIES = {credentials: "omit", cache: "no-store"};
+
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(STATIC)
-    .then((cache) => cache.addAll(CONFIG.assets.concat([CONFIG.offline])))
+    .then((cache) => Promise.all([
+      cache.addAll(CONFIG.assets.map((url) => new Request(url, {credentials: "omit"}))),
+      keepOfflinePage(cache, ""),
+    ]))
     .then(() => self.skipWaiting()));
 });
 
@@ -219,14 +227,19 @@ async function fetchPage(path) {
   }
 }
 
-// The offline page speaks the language of the pages the user opens.
+// The offline page speaks the language of the pages the user opens (asked by name: no cookies).
 async function refreshOfflinePage(lang) {
   if (!lang) return;
   const cache = await caches.open(STATIC);
   const hit = await cache.match(CONFIG.offline);
   if (hit && hit.headers.get("Content-Language") === lang) return;
   try {
-    const response = await fetch(CONFIG.offline, {credentials: "same-origin", cache: "no-store"});
-    if (response.ok) await cache.put(CONFIG.offline, response);
+    await keepOfflinePage(cache, lang);
   } catch (err) { /* offline: keep the one we have */ }
+}
+
+async function keepOfflinePage(cache, lang) {
+  const response = await fetch(CONFIG.offline + (lang ? "?lang=" + encodeURIComponent(lang) : ""), NO_COOKIES);
+  if (!response.ok) throw new Error("offline page: " + response.status);
+  await cache.put(CONFIG.offline, response);
 }

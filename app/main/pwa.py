@@ -120,9 +120,11 @@ def service_worker():
 
 @bp.get("/offline")
 def offline():
-    """What a page not kept on the phone shows with no network, in the user's language (kept by the SW)."""
-    resp = current_app.response_class(render_template("offline.html"))
-    resp.headers["Content-Language"] = "en" if str(get_locale()) == "en" else "zh-Hans"
+    """What a page not kept on the phone shows with no network, in the language asked for (the SW fetches it
+    without cookies, naming the language of the pages the user opens), kept by the SW."""
+    with force_locale(normalise_locale(request.args.get("lang")) or str(get_locale())):
+        resp = current_app.response_class(render_template("offline.html"))
+        resp.headers["Content-Language"] = "en" if str(get_locale()) == "en" else "zh-Hans"
     return resp
 
 

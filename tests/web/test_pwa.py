@@ -74,12 +74,15 @@ def test_service_worker_is_served_for_the_root_scope(client):
         asset.close()
 
 
-@pytest.mark.parametrize("accept, text", [("zh-CN", "无网络"), ("en", "No connection")])
-def test_offline_page_speaks_the_users_language(client, accept, text):
-    """The offline page carries no user data and no form: the SW keeps it and shows it to whoever is offline."""
-    resp = client.get("/offline", headers={"Accept-Language": accept})
+@pytest.mark.parametrize("query, accept, text, lang", [
+    ("", "zh-CN", "无网络", "zh-Hans"), ("", "en", "No connection", "en"),
+    ("?lang=zh-Hans", "en", "无网络", "zh-Hans"), ("?lang=en", "zh-CN", "No connection", "en")])
+def test_offline_page_speaks_the_language_asked(client, query, accept, text, lang):
+    """The offline page carries no user data and no form: the SW keeps it (fetched without cookies, naming
+    the pages' language) and shows it to whoever is offline."""
+    resp = client.get(f"/offline{query}", headers={"Accept-Language": accept})
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and text in html
+    assert resp.status_code == 200 and text in html and resp.headers["Content-Language"] == lang
     assert "csrf_token" not in html and "X-Rounds-User" not in resp.headers
 
 
