@@ -20,6 +20,7 @@ def create_app(config: type[Config] | None = Config) -> Flask:
     setup_templates(app)
     setup_security_headers(app)
     setup_background(app)
+    setup_unit_of_work(app)
     setup_cli(app)
     return app
 
@@ -107,11 +108,12 @@ def setup_security_headers(app: Flask) -> None:
 
 
 def setup_background(app: Flask) -> None:
-    """Escalations swept now and then on requests; webhooks sent after the request committed."""
+    """Escalations swept now and then on requests, as a unit of work of their own before the request's."""
     import time
 
     from app.extensions import db
-    from app.services import escalation, webhooks
+    from app.services import escalation
+    from app.unit_of_work import unit_of_work
 
     state = {"last_sweep": 0.0}
 
@@ -121,15 +123,23 @@ def setup_background(app: Flask) -> None:
             return
         state["last_sweep"] = time.monotonic()
         try:
-            escalation.sweep(db.session)
-        except Exception:  # an escalation problem must never break the user's request
-            db.session.rollback()
+            with unit_of_work(db.session):
+                escalation.sweep(db.session)
+        except Exception:  # an escalation problem must never break the user's request (rolled back)
             app.logger.exception("escalation sweep failed")
 
-    @app.after_request
-    def send_webhooks(resp):
-        webhooks.deliver_in_background(app, webhooks.queued(db.session))
-        return resp
+
+def setup_unit_of_work(app: Flask) -> None:
+    """One transaction per request (app/web.py): commit below 400, else roll back; then webhooks.
+
+    Registered after the security headers: after_request hooks run last-registered first, so the 409
+    that replaces a conflicting commit still gets its headers."""
+    from app.unit_of_work import keep_savepoints_inside_the_unit
+    from app.web import discard_unit, end_unit
+
+    keep_savepoints_inside_the_unit()
+    app.after_request(end_unit)
+    app.teardown_request(discard_unit)
 
 
 def setup_cli(app: Flask) -> None:

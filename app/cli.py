@@ -1,4 +1,4 @@
-"""flask commands: seed-demo, create-user."""
+"""flask commands: seed-demo, escalate, create-user; each one unit of work (app/unit_of_work.py)."""
 import subprocess
 import sys
 from pathlib import Path
@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from app.extensions import db
+from app.unit_of_work import unit_of_work
 
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -22,12 +23,14 @@ def register(app) -> None:
         from app.models import Site
         from app.services.seed import DEMO_PASSWORD, seed_demo, seed_history
 
-        created = seed_demo(db.session)
+        with unit_of_work(db.session):
+            created = seed_demo(db.session)
         click.echo(f"Demo estate created; password for every demo user: {DEMO_PASSWORD}"
                    if created else "Demo estate already present.")
         if history_days:
-            site = db.session.scalar(db.select(Site).where(Site.code == "demo"))
-            n = seed_history(db.session, site, days=history_days)
+            with unit_of_work(db.session):
+                site = db.session.scalar(db.select(Site).where(Site.code == "demo"))
+                n = seed_history(db.session, site, days=history_days)
             click.echo(f"{n} past rounds added." if n else "History already present.")
 
     @app.cli.command("escalate")
@@ -35,8 +38,10 @@ def register(app) -> None:
         """Escalate overdue and unverified orders and retry webhooks (run from cron every minute)."""
         from app.services import escalation, webhooks
 
-        made = escalation.sweep(db.session)
-        sent = webhooks.deliver_due(db.session, app.config["BASE_URL"])
+        with unit_of_work(db.session):
+            made = escalation.sweep(db.session)
+        # Each attempt is its own unit: its outcome is saved before the next message goes out.
+        sent = webhooks.deliver_due(db.session, app.config["BASE_URL"], each=lambda: unit_of_work(db.session))
         click.echo(f"{made} escalations, {sent} webhook attempts.")
 
     @app.cli.command("create-user")
@@ -49,15 +54,15 @@ def register(app) -> None:
         """Create a user with a hashed password."""
         from app.models import Site, User
 
-        user = User(username=username, display_name=name or username, role=role)
-        user.set_password(password)
-        for code in site_codes:
-            site = db.session.scalar(db.select(Site).where(Site.code == code))
-            if site is None:
-                raise click.BadParameter(f"no site {code!r}")
-            user.sites.append(site)
-        db.session.add(user)
-        db.session.commit()
+        with unit_of_work(db.session):
+            user = User(username=username, display_name=name or username, role=role)
+            user.set_password(password)
+            for code in site_codes:
+                site = db.session.scalar(db.select(Site).where(Site.code == code))
+                if site is None:
+                    raise click.BadParameter(f"no site {code!r}")
+                user.sites.append(site)
+            db.session.add(user)
         click.echo(f"User {username} created.")
 
 

@@ -1,10 +1,27 @@
-"""Helpers shared by the blueprints: page-or-fragment rendering and load-or-404."""
+"""Helpers shared by the blueprints: page-or-fragment rendering, load-or-404, and the request's unit of work.
+
+One unit of work per request, one rule for refusals:
+- Services change and flush; nobody in a request commits or rolls back by hand. The request
+  commits once at its end if its answer is below 400 and nothing was refused; otherwise (4xx, 5xx,
+  an exception, a refusal) it rolls back, so a composed action is all or nothing. A commit that
+  finds someone else's change first (a moved version, a key taken) answers 409 with a plain
+  message; nothing is kept. Webhooks go out only after the commit succeeded.
+- A service refuses with a `Refused` (services/errors.py): a message for the user and a status.
+  A view catches it only to answer in its own page (re-render with what was typed kept, or flash
+  and go back), taking the message with `refused(e)`: that undoes the request's changes at once,
+  so the page shows what is stored, and the request will not commit. Any other `Refused` reaches
+  the error handler (app/main/errors.py), which does the same and renders the error page or
+  fragment with the message and the refusal's status.
+- CLI commands and background jobs use `unit_of_work` (app/unit_of_work.py) the same way.
+"""
 from functools import wraps
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, g, render_template, request
+from flask import session as cookie
 from flask_login import current_user
 
 from app.extensions import db, login
+from app.services.errors import Refused
 from app.services.policy import can, scope
 
 
@@ -160,3 +177,41 @@ def pdf_response(make, filename: str):
     resp.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp
+
+
+def refused(e: Refused) -> str:
+    """The message of a refusal a view answers in its own page; the request's changes are undone now
+    (the page re-rendered after it shows what is stored) and the request will not commit."""
+    g.unit_refused = True
+    db.session.rollback()
+    return str(e.message)
+
+
+def end_unit(resp):
+    """after_request: commit the request's work if its answer is below 400 and nothing was refused,
+    else roll back; a conflict at commit becomes a 409 with the reason (never a 500, nothing kept)."""
+    from app import jobs
+    from app.services import webhooks
+    from app.unit_of_work import CONFLICTS, CONFLICT_MESSAGE
+
+    if resp.status_code >= 400 or g.get("unit_refused"):
+        db.session.rollback()
+        webhooks.queued(db.session)  # nothing was committed: nothing to send
+        return resp
+    try:
+        db.session.commit()
+    except CONFLICTS:
+        db.session.rollback()
+        webhooks.queued(db.session)
+        cookie.pop("_flashes", None)  # a "Saved." flashed before the commit failed would be untrue
+        current_app.logger.info("conflict at commit: %s %s", request.method, request.path)
+        return render("errors/error.html", "errors/_error.html", status_code=409,
+                      message=str(CONFLICT_MESSAGE), path=request.path)
+    jobs.deliver_in_background(current_app._get_current_object(), webhooks.queued(db.session))
+    return resp
+
+
+def discard_unit(exc: BaseException | None) -> None:
+    """teardown_request: a request that ended in an exception keeps nothing."""
+    if exc is not None:
+        db.session.rollback()

@@ -104,6 +104,7 @@ def prepare(app):
         rounds = schedule.rounds_for_day(db.session, site, schedule.site_today(site))
         rnd = next(r for r in rounds if r.slot == "morning")
         start_round(db.session, rnd, user)
+        db.session.commit()  # services flush; the setup is its own unit of work
         pairs = [(s.id, i.id, i.photo_required_on_fail) for s in rnd.stops for i in s.version.items]
         info = dict(round_id=rnd.id, site_id=site.id, user_id=user.id, pairs=pairs)
         QC.attach(db.engine)

@@ -86,6 +86,7 @@ def run(tmp: str) -> None:
         rnd = next(r for r in schedule.rounds_for_day(db.session, site, schedule.site_today(site))
                    if r.slot == "morning")
         start_round(db.session, rnd, user)
+        db.session.commit()  # services flush; the setup is its own unit of work
         round_id = rnd.id
         groups = [[(s.id, [(i.id, i.photo_required_on_fail) for i in s.version.items]) for s in g]
                   for g in stops_by_checkpoint(rnd)]

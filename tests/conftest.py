@@ -92,6 +92,7 @@ def demo(app):
     from app.services.seed import seed_demo
 
     seed_demo(_db.session)
+    _db.session.commit()  # the fixture's own unit: tests that roll back keep the estate
     site = _db.session.scalar(select(Site).where(Site.code == "demo"))
     users = {u.username: u for u in _db.session.scalars(select(User))}
     teams = {t.code: t for t in _db.session.scalars(select(Team).where(Team.site_id == site.id))}
@@ -100,14 +101,19 @@ def demo(app):
 
 
 class FreshGlobalsClient(FlaskClient):
-    """Each request gets a fresh `g`, as in production.
+    """Each request gets a fresh `g`, as in production, and finds what the test wrote committed.
 
     Tests keep an app context pushed (for the database), and Flask reuses it for requests:
     without this, Flask-Login's cached user and Flask-WTF's CSRF token would leak between requests.
+    The request shares the test's session and is one unit of work (a refused request rolls back), so
+    what the test set up through services (which only flush) is committed first, as another
+    client's work would be.
     """
 
     def open(self, *args, **kwargs):
         ctx = _cv_app.get(None)
+        if ctx is not None:  # (a thread of its own has no test session to commit)
+            _db.session.commit()
         saved = ctx.g if ctx is not None else None
         if ctx is not None:
             ctx.g = ctx.app.app_ctx_globals_class()

@@ -62,7 +62,6 @@ def logout():
     of the user ends, so a copied cookie stops working too."""
     if current_user.is_authenticated:
         auth.end_sessions(db.session, current_user._get_current_object())
-        db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
@@ -80,7 +79,6 @@ def change_password():
         user = current_user._get_current_object()
         if outcome.user is not None and outcome.user.id == user.id:
             auth.change_password(db.session, user, form.new.data)
-            db.session.commit()
             login_user(user)  # this session carries the new epoch
             flash(_("Password changed. You are still logged in here; other devices must log in again."),
                   "info")

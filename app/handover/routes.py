@@ -14,7 +14,7 @@ from app.services import handover as svc
 from app.services.photos import PhotoRejected
 from app.services.policy import can
 from app.services.signatures import SignatureRefused
-from app.web import is_partial, load, pdf_response, render, uploaded_photos, user_sites
+from app.web import is_partial, load, pdf_response, refused, render, uploaded_photos, user_sites
 
 bp = Blueprint("handover", __name__, url_prefix="/handover")
 
@@ -134,8 +134,7 @@ def edit_unit(unit_id: int | None = None):
                                  bedrooms=form.bedrooms.data, bathrooms=form.bathrooms.data)
             return redirect(url_for("handover.unit", unit_id=unit.id))
         except svc.HandoverRefused as e:
-            db.session.rollback()
-            form.room.errors = [str(e.message)]
+            form.room.errors = [refused(e)]
     return render("handover/unit_form.html", form=form, unit=unit,
                   status_code=422 if form.errors else 200)
 
@@ -165,8 +164,7 @@ def start(unit_id: int):
     try:
         insp = starter(db.session, u, current_user, form.owner_present.data)
     except svc.HandoverRefused as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash(refused(e), "error")
         return redirect(url_for("handover.unit", unit_id=u.id))
     return redirect(url_for("handover.inspection", inspection_id=insp.id))
 
@@ -237,8 +235,7 @@ def answer(inspection_id: int, room_key: str, item_id: int):
         except LookupError:
             abort(404)
         except (PhotoRejected, svc.HandoverRefused) as e:
-            db.session.rollback()
-            error, status = str(e.message), (409 if insp.signed else 422)
+            error, status = refused(e), (409 if insp.signed else 422)
     has_files = any(f and f.filename for f in (form.photos.data or []))
     if is_partial() and not error and not form.result.data and not has_files:
         # An autosave of typed details: saved; leave the form as it is so typing goes on undisturbed.
@@ -269,8 +266,7 @@ def concern(inspection_id: int, room_key: str):
             photos = uploaded_photos(form.photos.data, insp.unit.site)
             svc.add_concern(db.session, insp, room_key, form.text.data, photos)
         except (PhotoRejected, svc.HandoverRefused) as e:
-            db.session.rollback()
-            error, status = str(e.message), (409 if insp.signed else 422)
+            error, status = refused(e), (409 if insp.signed else 422)
     if error:
         ctx = room_context(insp, room_key, concern_form=form, concern_error=error)
         return render("handover/room.html", "handover/_concerns.html", status_code=status, **ctx)
@@ -299,8 +295,7 @@ def check(inspection_id: int, defect_id: int, verdict: str):
     except LookupError:
         abort(404)
     except (PhotoRejected, svc.HandoverRefused) as e:
-        db.session.rollback()
-        error, status = str(e.message), (409 if insp.signed else 422)
+        error, status = refused(e), (409 if insp.signed else 422)
     if not error and not is_partial():
         return redirect(url_for("handover.inspection", inspection_id=insp.id) + f"#d-{defect.id}")
     ctx = reinspection_context(insp, errors={defect.id: error} if error else None,
@@ -316,7 +311,7 @@ def sign(inspection_id: int):
     if request.method == "GET":
         form.engineer_name.data = current_user.display_name
         form.owner_name.data = insp.owner_present
-    error, refused = None, {}
+    error, refused_pads = None, {}
     if form.validate_on_submit():
         try:
             svc.sign(db.session, current_app.extensions["photo_store"], insp, current_user,
@@ -325,15 +320,13 @@ def sign(inspection_id: int):
             flash(_("Signed. The rectification orders have been raised."), "info")
             return redirect(url_for("handover.unit", unit_id=insp.unit_id))
         except SignatureRefused as e:
-            db.session.rollback()
-            error, refused = e.message, {who: str(m) for who, m in e.pads.items()}
-            for who in refused:  # that pad is signed again; the other keeps its signature
+            error, refused_pads = refused(e), {who: str(m) for who, m in e.pads.items()}
+            for who in refused_pads:  # that pad is signed again; the other keeps its signature
                 form[f"{who}_signature"].data = ""
         except svc.HandoverRefused as e:
-            db.session.rollback()
-            error = str(e.message)
+            error = refused(e)
     defects = svc.recorded_defects(db.session, insp) if insp.kind == "initial" else [c.defect for c in insp.checks]
-    return render("handover/sign.html", insp=insp, form=form, error=error, refused=refused, defects=defects,
+    return render("handover/sign.html", insp=insp, form=form, error=error, refused=refused_pads, defects=defects,
                   verdicts={c.defect_id: c for c in insp.checks},
                   status_code=422 if error or form.errors else (409 if insp.signed and request.method == "POST" else 200))
 

@@ -6,7 +6,9 @@ from flask_wtf.csrf import CSRFError
 
 from app.extensions import login
 
-from app.web import render
+from app.services.errors import Conflict, Refused
+from app.unit_of_work import CONFLICT_MESSAGE, CONFLICTS
+from app.web import refused, render
 
 
 def register(app) -> None:
@@ -16,6 +18,17 @@ def register(app) -> None:
             # An expired session is the usual cause: go to the login page, whole page, not a fragment.
             return login.unauthorized()
         return _error(400, _("This page has expired. Reload it and try again — nothing was changed."))
+
+    @app.errorhandler(Refused)
+    def refused_here(e):
+        """A refusal no view answered itself: undone, and said on the error page or fragment."""
+        return _error(e.status, refused(e))
+
+    for conflict in CONFLICTS:  # someone else's change found by a flush before the request's commit
+        @app.errorhandler(conflict)
+        def conflict_here(e):
+            """Another request changed the same thing first: nothing of this one is kept (409)."""
+            return _error(409, refused(Conflict(CONFLICT_MESSAGE)))
 
     @app.errorhandler(404)
     def not_found(e):

@@ -4,7 +4,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
-from app.extensions import db
 from app.i18n import normalise_locale
 from app.models import Photo
 from app.services.policy import home_endpoint
@@ -28,7 +27,6 @@ def set_language():
         session["lang"] = lang
         if current_user.is_authenticated:
             current_user.locale = lang
-            db.session.commit()
     home = url_for("main.home")
     if request.form.get("next"):
         return redirect(safe_next(request.form["next"], home))

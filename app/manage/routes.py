@@ -10,7 +10,7 @@ from app.models.checklist import SEVERITIES
 from app.services import compliance, exports, outbound, settings, webhooks
 from app.rounds.forms import EmptyForm
 from app.services.policy import can, grantable_roles
-from app.web import guard, load, render, user_sites
+from app.web import guard, load, refused, render, user_sites
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 guard(bp, "manage")  # the manager's desk and administration: managers and admins only
@@ -185,8 +185,7 @@ def person(user_id: int | None = None):
             flash(_("Saved."), "info")
             return redirect(url_for("manage.people"))
         except svc.PeopleRefused as e:
-            db.session.rollback()
-            form.role.errors = [str(e.message)]
+            form.role.errors = [refused(e)]
     return render("manage/person.html", form=form, person=user, reset_form=EmptyForm(),
                   status_code=422 if form.errors else 200)
 
@@ -308,7 +307,6 @@ def template_item(template_id: int, code: str | None = None, site_id: int | None
             fields["points"] = int(request.form.get("points") or 0)
             target = svc.site_copy(db.session, tpl, site) if site is not None else tpl
             svc.save_item(db.session, target, code, fields)
-            db.session.commit()
             if site is not None:
                 flash(_("Saved for %(site)s. Rounds already walked keep the version they used.", site=site.t()),
                       "info")
@@ -318,8 +316,7 @@ def template_item(template_id: int, code: str | None = None, site_id: int | None
         except ValueError:
             error = _("Points must be a whole number.")
         except svc.TemplateRefused as e:
-            db.session.rollback()
-            error = str(e.message)
+            error = refused(e)
     ctx = _template_context(tpl, site)
     return render("manage/template_item.html", item=item, error=error, categories=svc.categories_for(tpl),
                   values=request.form if request.method == "POST" else None,
@@ -340,7 +337,6 @@ def template_item_remove(template_id: int, code: str, site_id: int | None = None
         abort(404)
     target = svc.site_copy(db.session, tpl, site) if site is not None else tpl
     svc.remove_item(db.session, target, code)
-    db.session.commit()
     flash(_("Removed from the next version."), "info")
     return _saved_template(target, site)
 
@@ -377,13 +373,11 @@ def templates_import():
     upload = request.files.get("file")
     try:
         outcome = svc.import_yaml(db.session, upload.read(2 * 1024 * 1024).decode("utf-8") if upload else "", site)
-        db.session.commit()
         flash(_("Imported: %(summary)s.", summary=_import_outcome(outcome)), "info")
     except UnicodeDecodeError:
         flash(_("This is not a checklist YAML file like checklists.yaml."), "error")
     except svc.TemplateRefused as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash(refused(e), "error")
     return redirect(url_for("manage.templates", site=site.id if site is not None else "library"))
 
 
@@ -452,8 +446,7 @@ def route_edit(route_id: int, cp_id: int, what: str):
             else:
                 svc.move(db.session, r, cp, -1 if what == "up" else 1)
     except svc.RouteRefused as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash(refused(e), "error")
     return redirect(url_for("manage.route", route_id=r.id))
 
 
@@ -475,8 +468,7 @@ def checkpoint_templates(route_id: int, cp_id: int):
         svc.set_templates(db.session, cp, chosen)
         flash(_("Saved."), "info")
     except svc.RouteRefused as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash(refused(e), "error")
     return redirect(url_for("manage.route", route_id=r.id))
 
 
@@ -497,8 +489,7 @@ def schedule_edit(route_id: int, schedule_id: int):
                           request.form.getlist("weekday"), request.form.get("active") == "y")
         flash(_("Saved. Rounds already created keep their window."), "info")
     except svc.RouteRefused as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash(refused(e), "error")
     return redirect(url_for("manage.route", route_id=r.id))
 
 
@@ -520,8 +511,7 @@ def _site_change(site_id: int, change):
         change(svc, site, request.form)
         flash(_("Saved."), "info")
     except svc.SiteRefused as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash(refused(e), "error")
     return redirect(url_for("manage.site_settings", site_id=site.id))
 
 

@@ -11,7 +11,7 @@ from app.rounds.forms import EmptyForm
 from app.rounds.routes import bp
 from app.services import dutylog, schedule
 from app.services.policy import can
-from app.web import load, pdf_response, render, user_sites
+from app.web import load, pdf_response, refused, render, user_sites
 
 def _site() -> Site:
     if not can(current_user, "duty_log"):
@@ -77,8 +77,7 @@ def log_remarks(site_id: int, day: str):
             dutylog.save_remarks(db.session, entry, current_user, text)
             flash(_("Remarks saved."), "info")
     except dutylog.LogRefused as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash(refused(e), "error")
     return redirect(url_for("rounds.log", site_id=site.id, day=day))
 
 

@@ -15,7 +15,7 @@ from app.services import schedule
 from app.services.photos import PhotoRejected
 from app.services.policy import can
 from app.template_helpers import local_time
-from app.web import is_partial, load, render, uploaded_photos, user_sites
+from app.web import is_partial, load, refused, render, uploaded_photos, user_sites
 
 bp = Blueprint("rounds", __name__)
 
@@ -59,8 +59,7 @@ def _start(rnd: Round):
     try:
         rnd = svc.start_round(db.session, rnd, current_user)
     except svc.RoundRefused as e:
-        db.session.rollback()
-        return render("errors/error.html", "errors/_error.html", status_code=409, message=e.message,
+        return render("errors/error.html", "errors/_error.html", status_code=409, message=refused(e),
                       path=request.path)
     return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=1))
 
@@ -140,7 +139,7 @@ def pass_rest(round_id: int, number: int):
         n = svc.pass_remaining(db.session, rnd, group, current_user)
         flash(ngettext("%(num)d item marked pass.", "%(num)d items marked pass.", n), "info")
     except svc.RoundRefused as e:
-        flash(str(e.message), "error")
+        flash(refused(e), "error")
     return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=number))
 
 
@@ -167,11 +166,9 @@ def answer(round_id: int, stop_id: int, item_id: int):
                                     result=form.result.data or None, note=form.note.data, photos=photos,
                                     max_photos=current_app.config["MAX_PHOTOS_PER_ITEM"])
         except PhotoRejected as e:
-            db.session.rollback()
-            error, status = str(e.message), 422
+            error, status = refused(e), 422
         except svc.RoundRefused as e:
-            db.session.rollback()
-            error, status = str(e.message), (409 if rnd.finished_at else 422)
+            error, status = refused(e), (409 if rnd.finished_at else 422)
     if not is_partial():
         if error:
             number = _number_of(rnd, stop)
@@ -202,8 +199,7 @@ def remove_photo(round_id: int, answer_id: int, photo_id: int):
     try:
         svc.remove_photo(db.session, rnd, answer, photo)
     except svc.RoundRefused as e:
-        db.session.rollback()
-        error, status = str(e.message), 422
+        error, status = refused(e), 422
     if not is_partial() and not error:
         return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=_number_of(rnd, answer.stop))
                         + f"#item-{answer.stop_id}-{answer.item_id}")
@@ -248,12 +244,10 @@ def finish(round_id: int):
         abort(400)
     try:
         svc.finish_round(db.session, rnd, current_user)
-    except svc.RoundRefused:
+    except svc.RoundRefused as e:
+        refused(e)
         return redirect(url_for("rounds.today"))
     return redirect(url_for("rounds.show", round_id=rnd.id))
-
-
-SCAN_REFUSAL_STATUS = {"unknown": 404, "other_site": 403, "role": 403}
 
 
 @bp.get("/scan/<token>")
@@ -269,10 +263,9 @@ def scan(token: str):
     try:
         got = compliance.scan(db.session, current_user, token)
     except compliance.ScanRefused as e:
-        db.session.rollback()
-        return render("rounds/scan_refused.html", status_code=SCAN_REFUSAL_STATUS.get(e.reason, 409),
+        refused(e)
+        return render("rounds/scan_refused.html", status_code=e.status,
                       refusal=e, walks_rounds=any(can(current_user, "walk_rounds", s) for s in user_sites()))
-    db.session.commit()
     rnd, cp = got.round, got.checkpoint
     at = local_time(got.check_in.at, rnd.site.tz)
     if got.first:

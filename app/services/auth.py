@@ -5,6 +5,10 @@ parallel attempts are all counted (no read-modify-write of a counter) and at mos
 are checked. A success deletes its (username, address) pair; a refusal deletes its own row, so
 waiting out a pause is enough. A username alone is never locked: its owner, from an address that
 has not been failing, always gets in with the right password.
+
+The attempts are the one write a service commits itself (through `unit_of_work`, as its own units):
+an attempt must be visible to parallel requests before the password is checked, and a refused
+login answers 401 or 429, which rolls the request's own unit back.
 """
 import math
 from dataclasses import dataclass
@@ -15,6 +19,7 @@ from sqlalchemy import delete, func, select, update
 from app.models import LoginFailure, User
 from app.models.types import utcnow
 from app.models.user import check_dummy_password
+from app.unit_of_work import unit_of_work
 
 
 @dataclass(frozen=True)
@@ -70,28 +75,33 @@ def _wait(session, now: datetime, where, exclude_id: int, limit: int, limits: Li
 def authenticate(session, username: str, password: str, address: str | None, limits: Limits) -> Outcome:
     """Check a password unless a pause is running for this (username, address) or this address.
 
-    Commits: the attempt must be visible to parallel requests before the password is checked."""
+    Two units of work of its own (see the module's docstring): the attempt, committed before the
+    password is checked, then its outcome, kept whatever the request answers."""
     name, addr, now = _norm(username), (address or "-")[:64], utcnow()
     attempt = LoginFailure(username=name, address=addr, at=now)
-    session.add(attempt)
-    session.commit()
+    with unit_of_work(session):
+        session.add(attempt)
+    with unit_of_work(session):
+        return _outcome(session, attempt.id, name, addr, password, now, limits)
+
+
+def _outcome(session, attempt_id: int, name: str, addr: str, password: str, now: datetime,
+             limits: Limits) -> Outcome:
+    """Count the attempts already there, check the password unless paused, and keep the record."""
     pair = (LoginFailure.username == name, LoginFailure.address == addr)
-    wait = max(_wait(session, now, pair, attempt.id, limits.per_pair, limits),
-               _wait(session, now, (LoginFailure.address == addr,), attempt.id, limits.per_address, limits))
+    wait = max(_wait(session, now, pair, attempt_id, limits.per_pair, limits),
+               _wait(session, now, (LoginFailure.address == addr,), attempt_id, limits.per_address, limits))
     if wait:
-        session.execute(delete(LoginFailure).where(LoginFailure.id == attempt.id))
-        session.commit()
+        session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
         return Outcome(wait=wait)
     user = session.scalar(select(User).where(func.lower(User.username) == name))
     # An unknown username costs the same hash as a known one: the answer's timing tells nothing.
     ok = user.check_password(password) if user is not None else check_dummy_password(password)
     if ok and user.active:
         session.execute(delete(LoginFailure).where(*pair))
-        session.commit()
         return Outcome(user=user)
     # The attempt's row stays as the failure; forget failures nobody counts any more.
     session.execute(delete(LoginFailure).where(LoginFailure.at <= now - limits.memory))
-    session.commit()
     return Outcome()
 
 

@@ -72,7 +72,6 @@ def save_remarks(session, log: DutyLog, user: User, text: str, now: datetime | N
     if log.read_at is not None or log.date != schedule.site_today(log.site, now):
         raise LogRefused(_l("This duty log is closed: remarks can be written on its own day only."))
     log.remarks, log.remarks_by_id, log.remarks_at = text.strip()[:4000], user.id, now
-    session.commit()
 
 
 def comment_and_read(session, log: DutyLog, manager: User, text: str, now: datetime | None = None) -> None:
@@ -80,7 +79,6 @@ def comment_and_read(session, log: DutyLog, manager: User, text: str, now: datet
     if log.read_at is not None:
         raise LogRefused(_l("This duty log has been read already and can no longer be changed."))
     log.comment, log.comment_by_id, log.read_at = text.strip()[:4000], manager.id, now or utcnow()
-    session.commit()
 
 
 def search(session, site: Site, q_from: date | None, q_to: date | None, limit: int = 60) -> list[DutyLog]:
@@ -132,7 +130,6 @@ def record_appearance(session, site: Site, person: User, checker: User, lapses: 
     check.checked_by_id, check.at = checker.id, now
     check.lapses, check.note = ",".join(lapses), note.strip()[:1000]
     check.points = POINTS_PER_LAPSE * len(lapses)
-    session.commit()
     return check
 
 

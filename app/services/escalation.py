@@ -1,7 +1,8 @@
 """Escalation: overdue orders, and orders resolved but left unverified for a day, go to the managers.
 
 `sweep()` is idempotent (each order escalates once per reason, marked on the order) and cheap
-(two indexed queries), so it runs from a cron-able `flask escalate` and, throttled, on requests.
+(two indexed queries), so it runs from a cron-able `flask escalate` and, throttled, on requests;
+either way as a unit of work of its own (the caller commits).
 """
 from datetime import datetime, timedelta
 
@@ -46,29 +47,28 @@ def sweep(session, now: datetime | None = None) -> int:
         WorkOrder.status.in_(ACTIVE_STATUSES), WorkOrder.due_at < now,
         WorkOrder.overdue_escalated_at.is_(None)).order_by(WorkOrder.id).limit(200))
     for order in list(overdue):
-        order.overdue_escalated_at = now
-        record_event(session, order, "escalated", None, detail="overdue")
-        notify(session, order, "overdue", managers_of(session, order.site_id))
-        webhooks.enqueue(session, order, "overdue")
-        made += _commit(session)
+        made += _escalate(session, order, "overdue", now)
     unverified = session.scalars(select(WorkOrder).where(
         WorkOrder.status == "resolved", WorkOrder.resolved_at < now - UNVERIFIED_AFTER,
         WorkOrder.unverified_escalated_at.is_(None)).order_by(WorkOrder.id).limit(200))
     for order in list(unverified):
-        order.unverified_escalated_at = now
-        record_event(session, order, "escalated", None, detail="unverified")
-        notify(session, order, "unverified", managers_of(session, order.site_id))
-        made += _commit(session)
+        made += _escalate(session, order, "unverified", now)
     return made
 
 
-def _commit(session) -> bool:
-    """Commit one order's escalation; another server sweeping the same order at once wins instead."""
+def _escalate(session, order: WorkOrder, reason: str, now: datetime) -> bool:
+    """One order's escalation in a savepoint: if another server sweeping the same order at once got
+    there first (its version moved on), it wins and only this order's escalation is undone."""
     try:
-        session.commit()
+        with session.begin_nested():
+            setattr(order, f"{reason}_escalated_at", now)
+            record_event(session, order, "escalated", None, detail=reason)
+            notify(session, order, reason, managers_of(session, order.site_id))
+            if reason == "overdue":
+                webhooks.enqueue(session, order, "overdue")
+            session.flush()
         return True
     except StaleDataError:
-        session.rollback()
         return False
 
 

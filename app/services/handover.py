@@ -85,7 +85,6 @@ def import_units(session, site: Site, data: bytes) -> ImportReport:
                          owner_phone=row.get("owner_phone", ""),
                          bedrooms=int(row.get("bedrooms") or 2), bathrooms=int(row.get("bathrooms") or 1)))
         report.created += 1
-    session.commit()
     return report
 
 
@@ -128,7 +127,7 @@ def save_unit(session, site: Site, unit: Unit | None, *, building: str, unit_no:
     unit.owner_name, unit.owner_phone = owner_name.strip(), owner_phone.strip()
     unit.bedrooms, unit.bathrooms = bedrooms, bathrooms
     session.add(unit)
-    session.commit()
+    session.flush()  # its id, for the page it goes to
     return unit
 
 
@@ -173,7 +172,7 @@ def start_inspection(session, unit: Unit, engineer: User, owner_present: str) ->
     insp = Inspection(site_id=unit.site_id, unit=unit, kind="initial", engineer_id=engineer.id,
                       owner_present=owner_present, version_id=template_version(session, unit.site_id).id)
     session.add(insp)
-    session.commit()
+    session.flush()  # its id, for the page it goes to
     return insp
 
 
@@ -238,7 +237,6 @@ def answer(session, insp: Inspection, room_key: str, item: ChecklistItem, user: 
     elif result is not None and defect is not None:
         session.delete(defect)  # pass or n.a. tapped before signing: the finding is withdrawn
         defect = None
-    session.commit()
     return defect
 
 
@@ -254,7 +252,6 @@ def add_concern(session, insp: Inspection, room_key: str, text: str, photos: lis
     defect = Defect(inspection_id=insp.id, unit_id=insp.unit_id, room_key=room_key, severity=severity,
                     description=text, owner_concern=True, photos=list(photos))
     session.add(defect)
-    session.commit()
     return defect
 
 
@@ -304,7 +301,6 @@ def sign(session, store: PhotoStore, insp: Inspection, user: User, *, engineer_n
             session.delete(draft)  # photos taken, but the item was never marked a defect
         for defect in recorded:
             _raise_order(session, insp, defect, user, now)
-    session.commit()
     return insp
 
 
@@ -424,12 +420,12 @@ def unit_statuses(session, unit_ids) -> dict[int, str]:
 
 
 def start_reinspection(session, unit: Unit, engineer: User, owner_present: str) -> Inspection:
-    """Walk only the defects again with the owner, once all their orders are closed."""
+    """Walk only the defects again with the owner, once all their orders are closed (all or nothing:
+    the inspection is started and made a re-inspection in one unit of work)."""
     if unit_status(session, unit) != "ready_for_reinspection":
         raise HandoverRefused(_l("A re-inspection can start when every rectification order is closed."))
     insp = start_inspection(session, unit, engineer, owner_present)
     insp.kind = "reinspection"
-    session.commit()
     return insp
 
 
@@ -455,7 +451,6 @@ def check_defect(session, reinsp: Inspection, defect: Defect, user: User, verdic
     order = defect.work_order
     if verdict == "rejected" and was != "rejected" and order is not None and order.status in ("closed", "resolved"):
         workorders.reopen_order(session, order, user, reason)
-    session.commit()
     return check
 
 
@@ -475,7 +470,6 @@ def create_owner_link(session, unit: Unit, user: User, now: datetime | None = No
     link = OwnerLink(unit_id=unit.id, token_hash=token_hash(token), created_at=now, created_by_id=user.id,
                      expires_at=now + timedelta(days=unit.site.owner_link_days))
     session.add(link)
-    session.commit()
     return token, link
 
 
@@ -485,7 +479,6 @@ def revoke_owner_links(session, unit: Unit) -> int:
                                                     OwnerLink.revoked_at.is_(None))).all()
     for link in links:
         link.revoked_at = now
-    session.commit()
     return len(links)
 
 

@@ -45,7 +45,7 @@ def save_user(session, actor: User, user: User | None, *, username: str, display
         end_sessions(session, user)  # a deactivated user's open sessions end now, not in 12 hours
     user.username, user.display_name, user.role, user.active = username, display_name.strip(), role, active
     user.sites, user.teams = list(sites), list(teams) if policy.role_holds(role, "team_member") else []
-    session.commit()
+    session.flush()  # its id, for the page that shows its first password
     return user
 
 
@@ -55,5 +55,4 @@ def reset_password(session, user: User) -> str:
 
     password = "-".join(secrets.token_urlsafe(4) for _ in range(3))
     change_password(session, user, password)
-    session.commit()
     return password

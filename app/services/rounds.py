@@ -41,21 +41,21 @@ def start_round(session, rnd: Round, user: User) -> Round:
     rnd = schedule.materialise(session, rnd)
     if rnd.started_at is not None:  # another request inserted and started it a moment ago
         return rnd
-    position = 0
-    for cp in (c for c in rnd.route.checkpoints if c.active):
-        for tpl in cp.templates:
-            session.add(RoundStop(round=rnd, checkpoint_id=cp.id, area_id=cp.area_id,
-                                  version_id=tpl.current_version.id, position=position))
-            position += 1
-    rnd.started_at = utcnow()
-    rnd.supervisor_id = user.id
+    key = (rnd.schedule_id, rnd.date)
     try:
-        session.commit()
+        # Savepoint: two supervisors tapping Start at once insert the same stops; the other one's start stands.
+        with session.begin_nested():
+            position = 0
+            for cp in (c for c in rnd.route.checkpoints if c.active):
+                for tpl in cp.templates:
+                    session.add(RoundStop(round=rnd, checkpoint_id=cp.id, area_id=cp.area_id,
+                                          version_id=tpl.current_version.id, position=position))
+                    position += 1
+            rnd.started_at = utcnow()
+            rnd.supervisor_id = user.id
     except IntegrityError:
-        # Two supervisors tapped Start at once: the other one's start stands.
-        key = (rnd.schedule_id, rnd.date)
-        session.rollback()
-        rnd = session.scalar(select(Round).where(Round.schedule_id == key[0], Round.date == key[1])) or rnd
+        rnd = session.scalar(select(Round).where(Round.schedule_id == key[0], Round.date == key[1])
+                             .execution_options(populate_existing=True)) or rnd
     return rnd
 
 
@@ -241,7 +241,6 @@ def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user:
         workorders.raise_for_answer(session, answer, user)
     elif raises_orders and before == "fail" and final in ("pass", "na"):
         workorders.cancel_for_answer(session, answer, user)
-    session.commit()
     return answer
 
 
@@ -261,7 +260,6 @@ def pass_remaining(session, rnd: Round, stops: list[RoundStop], user: User) -> i
             else:
                 answer.result, answer.answered_by_id, answer.answered_at = "pass", user.id, utcnow()
             count += 1
-    session.commit()
     return count
 
 
@@ -273,7 +271,6 @@ def remove_photo(session, rnd: Round, answer: Answer, photo: Photo) -> Answer:
     if (answer.result == "fail" and answer.item.photo_required_on_fail and len(answer.photos) == 1):
         raise RoundRefused(_l("A failed item needs at least one photo. Add another before removing this one."))
     answer.photos.remove(photo)
-    session.commit()
     return answer
 
 
@@ -291,7 +288,6 @@ def finish_round(session, rnd: Round, user: User) -> Round:
         raise RoundRefused(_l("Start the round before finishing it."))
     if rnd.finished_at is None:
         rnd.finished_at = utcnow()
-        session.commit()
     return rnd
 
 

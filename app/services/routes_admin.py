@@ -28,8 +28,8 @@ def move(session, route: Route, cp: Checkpoint, step: int) -> None:
     j = i + step
     if 0 <= j < len(cps):
         cps[i].position, cps[j].position = cps[j].position, cps[i].position
-    session.commit()
-    session.refresh(route)
+    session.flush()
+    session.refresh(route)  # its checkpoints in their new order
 
 
 def add(session, route: Route, area: Area, template: ChecklistTemplate) -> Checkpoint:
@@ -40,7 +40,6 @@ def add(session, route: Route, area: Area, template: ChecklistTemplate) -> Check
                     name_zh=area.name_zh, name_en=area.name_en)
     cp.templates.append(template)
     session.add(cp)
-    session.commit()
     return cp
 
 
@@ -51,7 +50,6 @@ def remove(session, route: Route, cp: Checkpoint) -> None:
     cp.active = False
     cp.position = 10_000 + cp.id
     _renumber(route)
-    session.commit()
 
 
 def save_schedule(session, schedule: Schedule, start: str, end: str, tolerance: int, weekdays: list[str],
@@ -70,7 +68,6 @@ def save_schedule(session, schedule: Schedule, start: str, end: str, tolerance: 
         raise RouteRefused(_l("Choose at least one weekday."))
     schedule.start_time, schedule.end_time, schedule.tolerance_minutes = t_start, t_end, tolerance
     schedule.weekdays, schedule.active = days or schedule.weekdays, active
-    session.commit()
 
 
 def set_templates(session, cp: Checkpoint, templates: list[ChecklistTemplate]) -> None:
@@ -78,4 +75,3 @@ def set_templates(session, cp: Checkpoint, templates: list[ChecklistTemplate]) -
     if not templates:
         raise RouteRefused(_l("A checkpoint needs at least one checklist."))
     cp.templates = list(templates)
-    session.commit()

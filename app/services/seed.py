@@ -166,10 +166,10 @@ def create_demo_building(session, site: Site) -> None:
 
 
 def seed_demo(session, password: str = DEMO_PASSWORD) -> bool:
-    """Create the demo estate unless it exists; True when something was created."""
+    """Create the demo estate unless it exists; True when something was created. Flushes; the caller
+    (flask seed-demo, a test) commits."""
     templates = load_templates(session)
     if session.scalar(select(Site).where(Site.code == "demo")) is not None:
-        session.commit()
         return False
     site = create_site(session, "demo", "翠湖花园", "Jade Lake Gardens")
     for acode, (zh, en) in AREAS.items():
@@ -197,7 +197,7 @@ def seed_demo(session, password: str = DEMO_PASSWORD) -> bool:
         user.sites.append(site)
         user.teams.extend(teams[c] for c in team_codes)
         session.add(user)
-    session.commit()
+    session.flush()
     return True
 
 
@@ -274,7 +274,7 @@ def seed_history(session, site: Site, days: int = 30, now=None, seed: int = 7, s
             created += 1
     if created:
         _history_logs(session, site, today, now)
-    session.commit()
+    session.flush()
     return created
 
 

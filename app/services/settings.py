@@ -25,4 +25,3 @@ def save_team_settings(session, teams: list[Team], hours: dict[tuple[int, str], 
         url, fmt = webhooks[team.id]
         team.webhook_url = url.strip() or None
         team.webhook_format = fmt if fmt in ("generic", "wecom") else "generic"
-    session.commit()

@@ -30,7 +30,6 @@ def update_site(session, site: Site, name_zh: str, name_en: str, timezone: str) 
         raise SiteRefused(_l("Unknown time zone (e.g. Asia/Shanghai).")) from None
     site.name_zh, site.name_en = _names(name_zh, name_en)
     site.timezone = timezone
-    session.commit()
 
 
 def add_area(session, site: Site, code: str, name_zh: str, name_en: str) -> Area:
@@ -42,7 +41,6 @@ def add_area(session, site: Site, code: str, name_zh: str, name_en: str) -> Area
     zh, en = _names(name_zh, name_en)
     area = Area(site=site, code=code, name_zh=zh, name_en=en)
     session.add(area)
-    session.commit()
     return area
 
 
@@ -58,10 +56,8 @@ def add_team(session, site: Site, code: str, name_zh: str, name_en: str, contrac
     session.add(team)
     for severity, hours in FALLBACK_SLA_HOURS.items():
         session.add(SlaRule(team=team, severity=severity, hours=hours))
-    session.commit()
     return team
 
 
 def rename(session, obj, name_zh: str, name_en: str) -> None:
     obj.name_zh, obj.name_en = _names(name_zh, name_en)
-    session.commit()

@@ -5,7 +5,7 @@ background thread once the request has committed; the escalation sweep retries w
 A receiver that is down or slow therefore never slows or fails the request that triggered it.
 """
 import json
-import threading
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -94,8 +94,11 @@ def send(session, delivery: WebhookDelivery, now: datetime, base_url: str,
 
 
 def deliver_due(session, base_url: str, now: datetime | None = None, ids: list[int] | None = None,
-                limit: int = 50) -> int:
-    """Attempt pending deliveries that are due (or exactly `ids`); returns how many were tried."""
+                limit: int = 50, each=nullcontext) -> int:
+    """Attempt pending deliveries that are due (or exactly `ids`); returns how many were tried.
+
+    `each()` wraps every attempt: jobs pass a unit of work, so each outcome is saved before the next
+    message goes out (the caller commits otherwise)."""
     now = now or utcnow()
     query = select(WebhookDelivery).where(WebhookDelivery.status == "pending")
     query = query.where(WebhookDelivery.id.in_(ids)) if ids else query.where(
@@ -103,28 +106,10 @@ def deliver_due(session, base_url: str, now: datetime | None = None, ids: list[i
     deliveries = list(session.scalars(query.order_by(WebhookDelivery.id).limit(limit)))
     allow = outbound.configured_allow_list()
     for delivery in deliveries:
-        send(session, delivery, now, base_url, allow)
-        session.commit()
+        with each():
+            send(session, delivery, now, base_url, allow)
+            session.flush()
     return len(deliveries)
-
-
-def deliver_in_background(app, ids: list[int]) -> threading.Thread | None:
-    """Send freshly queued deliveries without holding up the response."""
-    if not ids:
-        return None
-
-    def run():
-        from app.extensions import db
-
-        with app.app_context():
-            try:
-                deliver_due(db.session, app.config["BASE_URL"], ids=ids)
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=run, name="webhooks", daemon=True)
-    thread.start()
-    return thread
 
 
 def recent_problems(session, teams: list[Team], now: datetime | None = None, days: int = 30,

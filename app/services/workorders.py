@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.models import (
@@ -191,15 +192,18 @@ def act(session, order: WorkOrder, user: User, action: str, *, version: int | No
         note: str = "", photos: list[Photo] = (), team: Team | None = None,
         severity: str | None = None, due: datetime | None = None, outcome: str | None = None,
         now: datetime | None = None) -> WorkOrderEvent:
-    """Do one lifecycle action (see lifecycle.LIFECYCLE), append its event, commit.
-    Refusals raise OrderRefused."""
+    """Do one lifecycle action (see lifecycle.LIFECYCLE), append its event, flush (the caller commits).
+    Refusals raise OrderRefused; StaleOrder if someone changed the order first (its version moved on)."""
     step = STEPS[action]
     _check(order, user, step, version)
     note = (note or "").strip()[:2000]
     _require(step, note=note, photos=photos, outcome=outcome)
     event = EFFECTS.get(action, _plain)(session, order, user, step, note=note, photos=photos, team=team,
                                         severity=severity, due=due, outcome=outcome, now=now or utcnow())
-    session.commit()
+    try:
+        session.flush()  # the version check: two people acting on one order cannot both win
+    except StaleDataError as exc:
+        raise StaleOrder() from exc
     return event
 
 
@@ -341,7 +345,6 @@ def raise_by_hand(session, *, site, team: Team, area, severity: str, description
         description=description, owner_name=owner_name.strip()[:120] or None,
         owner_unit=owner_unit.strip()[:60] or None, owner_phone=owner_phone.strip()[:40] or None,
     )
-    session.commit()
     return order
 
 

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
 from app.extensions import db
@@ -18,7 +17,7 @@ from app.services import workorders as svc
 from app.services.lifecycle import BY_SEGMENT, STEPS
 from app.services.photos import PhotoRejected
 from app.services.policy import can, scope
-from app.web import load, render, require, safe_next, uploaded_photos, user_sites
+from app.web import load, refused, render, require, safe_next, uploaded_photos, user_sites
 from app.rounds.forms import EmptyForm
 from app.workorders.forms import ActionForm, RaiseForm
 
@@ -96,8 +95,7 @@ def show(order_id: int):
     """One order: what, where, due, photos before and after, the actions on offer, its history."""
     order = load(WorkOrder, order_id)
     # Opening the order is reading its alerts: the header badge counts only what is still news.
-    if escalation.mark_read(db.session, current_user, order.id):
-        db.session.commit()
+    escalation.mark_read(db.session, current_user, order.id)
     return render("workorders/order.html", **order_context(order))
 
 
@@ -119,18 +117,14 @@ def act(order_id: int, segment: str):
                 note=form.note.data or "", photos=photos, team=team,
                 severity=form.severity.data if action == "change" else None, due=due,
                 outcome=form.outcome.data)
-    except PhotoRejected as e:
-        db.session.rollback()
-        return _refused(order, form, action, str(e.message), 422)
-    except (svc.StaleOrder, StaleDataError):
-        db.session.rollback()
+    except svc.StaleOrder as e:
+        message = refused(e)
         db.session.refresh(order)
         if _repeated(order, action):
             return redirect(url_for("workorders.show", order_id=order.id))
-        return _refused(order, None, action, str(svc.StaleOrder().message), 409)
-    except svc.OrderRefused as e:
-        db.session.rollback()
-        return _refused(order, form, action, str(e.message), 422)
+        return _refused(order, None, action, message, e.status)
+    except (PhotoRejected, svc.OrderRefused) as e:
+        return _refused(order, form, action, refused(e), 422)
     # `next` (e.g. back to the verify list) only if it is a path on this site, else the order.
     return redirect(safe_next(request.form.get("next"), url_for("workorders.show", order_id=order.id)))
 
@@ -202,11 +196,9 @@ def raise_order():
             flash(_("Work order #%(id)d raised for %(team)s.", id=order.id, team=order.team.t()), "info")
             return redirect(url_for("workorders.show", order_id=order.id))
         except PhotoRejected as e:
-            db.session.rollback()
-            form.photos.errors = [str(e.message)]
+            form.photos.errors = [refused(e)]
         except svc.OrderRefused as e:
-            db.session.rollback()
-            form.description.errors = [str(e.message)]
+            form.description.errors = [refused(e)]
         status = 422
     elif request.method == "POST":
         status = 422
@@ -230,6 +222,5 @@ def mark_read():
     if not EmptyForm().validate_on_submit():
         abort(400)
     escalation.mark_read(db.session, current_user)
-    db.session.commit()
     return redirect(url_for("workorders.notifications"))
 

@@ -439,7 +439,8 @@ def resolve_and_verify(demo, order: WorkOrder, after: bytes, crew: str = "crew.e
     db.session.refresh(order)  # the live server may have changed it
     if order.status != "resolved":
         wo.act(db.session, order, demo.users[crew], "resolve", note="Fixed", photos=stored(demo.users[crew], after))
-    wo.act(db.session, order, demo.users["supervisor"], "verify")  # commits
+    wo.act(db.session, order, demo.users["supervisor"], "verify")
+    db.session.commit()  # services flush: the live server reads what is committed
 
 
 def test_crews_rectify_owner_follows_and_reinspection_hands_over(demo, phone_factory, shot):
@@ -448,6 +449,7 @@ def test_crews_rectify_owner_follows_and_reinspection_hands_over(demo, phone_fac
     assert kitchen.team.code == "contractor_huajian"
     assert (bedroom.team.code, balcony.team.code) == ("engineering", "engineering")
     token, _link = ho.create_owner_link(db.session, unit, demo.users["engineer"])
+    db.session.commit()
     kitchen_id, bedroom_id, balcony_id = kitchen.id, bedroom.id, balcony.id
 
     owner = phone_factory("zh-CN")
@@ -565,6 +567,7 @@ def test_crews_rectify_owner_follows_and_reinspection_hands_over(demo, phone_fac
 def test_photo_then_where_then_defect(demo, phone_factory, shot):
     unit = db.session.scalar(select(Unit).where(Unit.unit_no == "1", Unit.room == "1201"))
     insp = ho.start_inspection(db.session, unit, demo.users["engineer"], OWNER)
+    db.session.commit()
     page = phone_factory()
     login(page, "engineer")
     page.goto(f"/handover/inspections/{insp.id}/rooms/kitchen")
@@ -637,6 +640,7 @@ def test_the_crew_reads_the_room_and_the_owner_reads_the_defect(demo, phone_fact
         shot(crew, f"contractor-order-{locale}")
 
     token, _link = ho.create_owner_link(db.session, unit, demo.users["engineer"])
+    db.session.commit()
     owner = phone_factory("zh-CN")
     owner.goto(f"/o/{token}")
     card = owner.locator("ol.defects > li.card")

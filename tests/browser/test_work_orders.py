@@ -481,7 +481,8 @@ def test_crew_sees_order_photos(demo, phone_factory, shot):
     crew_user = demo.users["crew.cleaning"]
     photos = store_photos(db.session, current_app.extensions["photo_store"], demo.site, crew_user, images)
     svc.act(db.session, db.session.get(WorkOrder, roads_id), crew_user, "resolve", note="swept",
-            photos=photos)  # commits
+            photos=photos)
+    db.session.commit()  # services flush: the live server reads what is committed
 
     page = phone_factory()
     login(page, "crew.cleaning")

@@ -105,6 +105,7 @@ def test_defect_needs_a_photo_when_the_item_says_so(demo, session, unit):
 
 def test_signing_raises_rectification_orders_and_freezes_the_record(demo, session, unit, photo, app):
     insp = walk(session, demo, unit, photo)
+    session.commit()  # the walk's requests committed; the refused signing below rolls back only itself
     store = app.extensions["photo_store"]
     with pytest.raises(ho.HandoverRefused):  # a blank pad is not a signature
         ho.sign(session, store, insp, demo.users["engineer"], engineer_name="刘工", owner_name="张伟",
@@ -145,12 +146,14 @@ def test_reinspection_reject_reopens_then_accept_all_ready_for_handover(demo, se
     close_all(session, demo, unit, photo)
     assert ho.unit_status(session, unit) == "ready_for_reinspection"
     re1 = ho.start_reinspection(session, unit, eng, "张伟")
+    session.commit()  # each step is a request of its own: a refusal rolls back only itself
     defects = ho.open_defects(session, unit)
     with pytest.raises(ho.HandoverRefused):  # a rejection needs a reason and a photo
         ho.check_defect(session, re1, defects[0], eng, "rejected", reason="still cracked")
     session.rollback()
     ho.check_defect(session, re1, defects[0], eng, "rejected", reason="still cracked", photos=[photo])
     assert defects[0].work_order.status == "open" and defects[0].work_order.reopen_count == 1
+    session.commit()
     with pytest.raises(ho.HandoverRefused):  # every defect checked before signing
         ho.sign(session, store, re1, eng, engineer_name="刘工", owner_name="张伟",
                 engineer_sig=signature(), owner_sig=signature())

@@ -80,6 +80,7 @@ def test_photo_required_fail_without_photo_is_refused_and_changes_nothing(sessio
     stop, item = find(walk, "patrol_residential_common", "roads_clean")
     assert item.photo_required_on_fail
     rounds.answer_item(session, walk, stop, item, demo.users["supervisor"], result="pass", note="ok")
+    session.commit()  # that answer's request; the refused one below rolls back only itself
     with pytest.raises(RoundRefused) as err:
         rounds.answer_item(session, walk, stop, item, demo.users["supervisor"], result="fail", note="x")
     assert "照片" in str(err.value.message)  # outside a request: the default locale, zh_Hans
@@ -138,6 +139,7 @@ def test_finished_round_is_read_only(session, walk, demo):
     sup = demo.users["supervisor"]
     rounds.answer_item(session, walk, stop, item, sup, result="pass")
     rounds.finish_round(session, walk, sup)
+    session.commit()
     with pytest.raises(RoundRefused):
         rounds.answer_item(session, walk, stop, item, sup, result="fail")
     session.rollback()
