@@ -8,6 +8,7 @@
 Every change appends an event; a stale form or a concurrent change is refused (version check).
 """
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
@@ -355,13 +356,21 @@ def queue_order():
 
 
 QUEUE_FILTERS = ("active", "mine", "overdue", "open", "in_progress", "blocked", "resolved", "closed", "all")
+# A phone never receives thousands of rows: the list shows this many and says when there are more.
+QUEUE_LIMIT = 200
+
+
+@dataclass
+class Queue:
+    orders: list[WorkOrder]
+    more: bool  # rows beyond the limit exist: the page asks to narrow the filter
 
 
 def queue(session, user: User, *, status: str = "active", area_id: int | None = None,
           team_id: int | None = None, category: str | None = None, item_code: str | None = None,
-          since: datetime | None = None, limit: int = 200) -> list[WorkOrder]:
+          since: datetime | None = None, limit: int = QUEUE_LIMIT) -> Queue:
     """The work queue: overdue first, then by due time, filtered as the URL says (the dashboard's
-    figures link here with their filters)."""
+    figures link here with their filters); at most `limit` orders."""
     query = policy.scope(user, WorkOrder)
     if status == "mine":
         query = query.where(WorkOrder.assignee_id == user.id, WorkOrder.status.in_(ACTIVE_STATUSES))
@@ -383,8 +392,9 @@ def queue(session, user: User, *, status: str = "active", area_id: int | None = 
             query = query.where(ChecklistItem.code == item_code)
     if since:
         query = query.where(WorkOrder.created_at >= since)
-    query = query.options(*LIST_LOADS).order_by(*queue_order()).limit(limit)
-    return list(session.scalars(query).unique())
+    query = query.options(*LIST_LOADS).order_by(*queue_order()).limit(limit + 1)
+    orders = list(session.scalars(query).unique())
+    return Queue(orders[:limit], len(orders) > limit)
 
 
 # What a list row shows (team, place, assignee, a before or after thumbnail): loaded with the list,

@@ -33,15 +33,16 @@ def queue():
     area_id = request.args.get("area", type=int)
     team_id = request.args.get("team", type=int)
     since = _since_arg()
-    orders = svc.queue(db.session, current_user, status=status, area_id=area_id, team_id=team_id,
-                       category=request.args.get("category") or None, item_code=request.args.get("item") or None,
-                       since=since)
+    found = svc.queue(db.session, current_user, status=status, area_id=area_id, team_id=team_id,
+                      category=request.args.get("category") or None, item_code=request.args.get("item") or None,
+                      since=since, limit=svc.QUEUE_LIMIT)
     sites = user_sites()
     site_ids = [s.id for s in sites]
     areas = db.session.scalars(select(Area).where(Area.site_id.in_(site_ids)).order_by(Area.id)).all()
     teams = db.session.scalars(scope(current_user, Team)).all()
     counts = svc.lead_counts(db.session, current_user) if can(current_user, "lead_orders") else {}
-    return render("workorders/queue.html", "workorders/_queue.html", orders=orders, status=status,
+    return render("workorders/queue.html", "workorders/_queue.html", orders=found.orders, more=found.more,
+                  limit=svc.QUEUE_LIMIT, status=status,
                   area_id=area_id, team_id=team_id, areas=areas, teams=teams, counts=counts,
                   now=utcnow())
 

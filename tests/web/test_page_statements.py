@@ -217,3 +217,16 @@ def test_large_project_is_shown_a_building_at_a_time(client, auth, demo):
     assert rest.count('class="unit-tile') == 50 and "Units 201–250 of 250" in rest
     inspected = client.get(f"/handover/?building={big.id}&status=not_inspected").get_data(as_text=True)
     assert inspected.count('class="unit-tile') == 166  # two in three were never inspected
+
+
+def test_a_long_list_says_it_shows_only_the_first_orders(client, auth, demo, monkeypatch):
+    """Past the limit the list says so and how to see the rest, instead of dropping rows silently."""
+    monkeypatch.setattr(wo, "QUEUE_LIMIT", 4)
+    add_orders(demo, 4)
+    auth.login("supervisor")
+    page = client.get("/orders?status=all").get_data(as_text=True)
+    assert page.count('class="card order-row') == 4 and "Showing the first" not in page
+    add_orders(demo, 1, start=4)
+    page = client.get("/orders?status=all").get_data(as_text=True)
+    assert page.count('class="card order-row') == 4
+    assert "Showing the first 4 orders. Choose a status, area or team to see the rest." in page
