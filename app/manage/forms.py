@@ -6,7 +6,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 
 from app.models.checklist import SEVERITIES
 from app.services import outbound
-from app.template_helpers import SEVERITY_LABELS
+from app.labels import SEVERITY_LABELS
 
 MAX_SLA_HOURS = 24 * 90
 

@@ -133,7 +133,7 @@ def _people_form(user=None):
     from wtforms import SelectChoice
 
     from app.manage.people_forms import UserForm
-    from app.template_helpers import ROLE_LABELS
+    from app.labels import ROLE_LABELS
 
     form = UserForm(obj=user) if user is not None else UserForm()
     roles = grantable_roles(current_user, ROLE_LABELS_KEYS)

@@ -8,13 +8,13 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.labels import local_time
 from app.models import Answer, ChecklistItem, Photo, Round, RoundStop, Schedule, TemplateVersion
 from app.rounds.forms import AnswerForm, EmptyForm
 from app.services import rounds as svc
 from app.services import schedule
 from app.services.photos import PhotoRejected
 from app.services.policy import can
-from app.template_helpers import local_time
 from app.web import is_partial, load, refused, render, uploaded_photos, user_sites
 
 bp = Blueprint("rounds", __name__)

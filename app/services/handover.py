@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.labels import room_label
 from app.models import (
     Building, ChecklistItem, Defect, DefectCheck, Inspection, InspectionAnswer,
     OwnerLink, Photo, Site, Team, Unit, User, WorkOrder,
@@ -317,8 +318,6 @@ def default_team(session, insp: Inspection, defect: Defect) -> Team:
 def room_names(room_key: str) -> tuple[str, str]:
     """The room's name in Chinese and in English, with its number: ('卫生间 2', 'Bathroom 2')."""
     from flask_babel import force_locale
-
-    from app.template_helpers import room_label
 
     names = []
     for locale in ("zh_Hans", "en"):

@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 from fpdf import FPDF
 
+from app.labels import (ORDER_STATUS_LABELS, SEVERITY_LABELS, SLOT_LABELS, STATUS_LABELS, UNIT_STATUS_LABELS,
+                        room_label)
 from app.models import Inspection
 from app.services import handover
 from app.services.storage import PhotoStore
@@ -93,14 +95,10 @@ def inspection_pdf(insp: Inspection, session, store: PhotoStore, locale: str) ->
 
 
 def _unit_status_label(session, unit):
-    from app.template_helpers import UNIT_STATUS_LABELS
-
     return UNIT_STATUS_LABELS[handover.unit_status(session, unit)]
 
 
 def _defect(pdf: Report, session, store, n, d, check, locale, tz):
-    from app.template_helpers import ORDER_STATUS_LABELS, SEVERITY_LABELS, room_label
-
     if pdf.will_page_break(40):
         pdf.add_page()
     text = (d.item.text_en if locale == "en" else d.item.text_zh) if d.item else d.description
@@ -191,7 +189,6 @@ def _photos(pdf: Report, store: PhotoStore, photos) -> None:
 def round_pdf(rnd, session, store: PhotoStore, locale: str) -> bytes:
     """A round report: window and timing, every failed or n.a. item with notes and photos, the orders."""
     from app.services import rounds, schedule
-    from app.template_helpers import ORDER_STATUS_LABELS, SLOT_LABELS, STATUS_LABELS
 
     with force_locale(locale):
         tz = rnd.site.tz
@@ -245,7 +242,6 @@ def round_pdf(rnd, session, store: PhotoStore, locale: str) -> bytes:
 def duty_log_pdf(site, day, session, locale: str) -> bytes:
     """A day's duty log: the compiled figures, the supervisor's remarks and the manager's comments."""
     from app.services import dutylog
-    from app.template_helpers import ORDER_STATUS_LABELS, SLOT_LABELS, STATUS_LABELS
 
     with force_locale(locale):
         data = dutylog.compile_day(session, site, day)

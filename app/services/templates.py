@@ -21,7 +21,7 @@ ITEM_FIELDS = ("text_zh", "text_en", "category", "team_code", "severity", "photo
 
 # The categories a checklist offers depend on its kind: a unit's handover inspection checks water and
 # power, walls and fixtures; everything walked on a round (patrols, briefings, appearance) checks the
-# estate and its staff. Each code has a label in app.template_helpers.CATEGORY_LABELS.
+# estate and its staff. Each code has a label in app.labels.CATEGORY_LABELS.
 HANDOVER_KINDS = ("unit_inspection",)
 HANDOVER_CATEGORIES = ("tests", "electrical", "plumbing", "gas", "doors_windows", "walls_ceilings", "floors",
                        "fixtures", "labels", "design", "cleanliness", "safety", "records")

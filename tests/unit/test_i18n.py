@@ -65,7 +65,7 @@ def test_every_checklist_category_has_a_label():
     """Categories show in the dashboard and the project view: each needs a translatable label."""
     import yaml
 
-    from app.template_helpers import CATEGORY_LABELS
+    from app.labels import CATEGORY_LABELS
 
     data = yaml.safe_load((ROOT / "app" / "seed" / "checklists.yaml").read_text(encoding="utf-8"))
     categories = {i["category"] for t in data["templates"] for i in t["items"]}

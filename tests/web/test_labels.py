@@ -83,7 +83,7 @@ def test_callback_due_is_not_the_orders_due_time():
     """"Due" on a callback (回访待办) and "Due" of an order (完成时限) are two messages."""
     from flask_babel import force_locale
 
-    from app.template_helpers import CALLBACK_LABELS
+    from app.labels import CALLBACK_LABELS
 
     with force_locale("zh_Hans"):
         assert str(CALLBACK_LABELS["due"]) == "待回访"
