@@ -79,3 +79,5 @@ class Answer(db.Model):
     stop: Mapped[RoundStop] = relationship()
     item: Mapped[ChecklistItem] = relationship()
     photos: Mapped[list[Photo]] = relationship(secondary=answer_photo, order_by="Photo.id")
+    # The order a failed answer raised (one per answer, ever): loaded with the answer on the tap path.
+    work_order = relationship("WorkOrder", back_populates="answer", uselist=False)

@@ -59,7 +59,7 @@ class WorkOrder(db.Model):
     site: Mapped[Site] = relationship()
     team: Mapped[Team] = relationship()
     area: Mapped[Area | None] = relationship()
-    answer: Mapped[Answer | None] = relationship()
+    answer: Mapped[Answer | None] = relationship(back_populates="work_order")
     item: Mapped[ChecklistItem | None] = relationship()
     unit = relationship("Unit")
     assignee = relationship("User", foreign_keys=[assignee_id])

@@ -5,11 +5,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.labels import local_time
-from app.models import Answer, ChecklistItem, Photo, Round, RoundStop, Schedule, TemplateVersion
+from app.models import Answer, Photo, Round, RoundStop, Schedule
 from app.rounds.forms import AnswerForm, EmptyForm
 from app.services import rounds as svc
 from app.services import schedule
@@ -148,11 +147,10 @@ def pass_rest(round_id: int, number: int):
 def answer(round_id: int, stop_id: int, item_id: int):
     """Save one answer (result, note, photos). htmx gets the item and the progress counter back."""
     rnd = load(Round, round_id, "walk")
-    stop = db.session.get(RoundStop, stop_id)
-    item = db.session.get(ChecklistItem, item_id,
-                          options=[joinedload(ChecklistItem.version).joinedload(TemplateVersion.template)])
-    if stop is None or item is None or stop.round_id != rnd.id or item.version_id != stop.version_id:
+    found = svc.stop_and_item(db.session, rnd, stop_id, item_id)
+    if found is None:
         abort(404)
+    stop, item = found
     form = AnswerForm()
     saved = None
     error, status = None, 200
@@ -161,10 +159,11 @@ def answer(round_id: int, stop_id: int, item_id: int):
     else:
         try:
             svc.ensure_answerable(rnd)
-            photos = uploaded_photos(form.photos.data, rnd.site, already=svc.photo_count(db.session, stop, item))
+            existing = svc.find_answer(db.session, stop, item)  # with its photos and order: looked up once
+            photos = uploaded_photos(form.photos.data, rnd.site, already=len(existing.photos) if existing else 0)
             saved = svc.answer_item(db.session, rnd, stop, item, current_user,
                                     result=form.result.data or None, note=form.note.data, photos=photos,
-                                    max_photos=current_app.config["MAX_PHOTOS_PER_ITEM"])
+                                    max_photos=current_app.config["MAX_PHOTOS_PER_ITEM"], existing=existing)
         except PhotoRejected as e:
             error, status = refused(e), 422
         except svc.RoundRefused as e:
@@ -178,8 +177,8 @@ def answer(round_id: int, stop_id: int, item_id: int):
         return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=_number_of(rnd, stop))
                         + f"#item-{stop.id}-{item.id}")
     answer = saved or svc.answers_for(db.session, rnd, [stop]).get((stop.id, item.id))
-    ctx = item_context(rnd, stop, item, answer, error=error,
-                       draft_note=form.note.data if error else None)
+    ctx = item_context(rnd, stop, item, answer, error=error, draft_note=form.note.data if error else None,
+                       order=saved.work_order if saved is not None else _LOOK_UP)
     return render("rounds/_answer_response.html", status_code=status,
                   progress=svc.progress(db.session, rnd), **ctx)
 

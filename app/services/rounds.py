@@ -179,7 +179,7 @@ def _create_answer(session, rnd: Round, stop: RoundStop, item: ChecklistItem, us
                    result: str | None = None, note: str = "", photos=()) -> Answer | None:
     """Insert a new answer; None if a concurrent request inserted the same (stop, item) first."""
     answer = Answer(round_id=rnd.id, stop_id=stop.id, item_id=item.id, result=result, note=note,
-                    answered_by_id=user.id, answered_at=utcnow(), photos=list(photos))
+                    answered_by_id=user.id, answered_at=utcnow(), photos=list(photos), work_order=None)
     try:
         # Savepoint: a resent request may insert the same (stop, item) at the same moment.
         with session.begin_nested():
@@ -189,23 +189,42 @@ def _create_answer(session, rnd: Round, stop: RoundStop, item: ChecklistItem, us
         return None
 
 
-def _find_answer(session, stop: RoundStop, item: ChecklistItem) -> Answer | None:
-    return session.scalar(select(Answer).where(Answer.stop_id == stop.id, Answer.item_id == item.id))
+def stop_and_item(session, rnd: Round, stop_id: int, item_id: int) -> tuple[RoundStop, ChecklistItem] | None:
+    """A stop of the round and an item of the checklist walked there, in one statement (None: no such pair)."""
+    row = session.execute(
+        select(RoundStop, ChecklistItem)
+        .join(ChecklistItem, ChecklistItem.version_id == RoundStop.version_id)
+        .where(RoundStop.id == stop_id, RoundStop.round_id == rnd.id, ChecklistItem.id == item_id)
+        .options(joinedload(ChecklistItem.version).joinedload(TemplateVersion.template))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def find_answer(session, stop: RoundStop, item: ChecklistItem) -> Answer | None:
+    """The item's answer with its photos and its work order, in one statement (the tap path)."""
+    return session.scalars(
+        select(Answer).where(Answer.stop_id == stop.id, Answer.item_id == item.id)
+        .options(joinedload(Answer.photos), joinedload(Answer.work_order).joinedload(WorkOrder.team))
+    ).unique().one_or_none()
 
 
 def photo_count(session, stop: RoundStop, item: ChecklistItem) -> int:
     """How many photos the item's answer already holds (0 if unanswered)."""
-    answer = _find_answer(session, stop, item)
+    answer = find_answer(session, stop, item)
     return len(answer.photos) if answer is not None else 0
+
+
+_LOOK_UP = object()
 
 
 def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user: User, *,
                 result: str | None, note: str | None = None, photos: list[Photo] = (),
-                max_photos: int = 10) -> Answer:
+                max_photos: int = 10, existing=_LOOK_UP) -> Answer:
     """Record an answer; failing raises the item's work order, un-failing cancels it.
 
     `result=None` keeps the current result (a note or photos only). An answer holds at most
-    `max_photos` photos (PhotoRejected beyond). Nothing is written when refused.
+    `max_photos` photos (PhotoRejected beyond). Nothing is written when refused. `existing` is the
+    answer from find_answer when the caller has it (None: unanswered), so it is not looked up twice.
     """
     ensure_answerable(rnd)
     if result is not None and result not in RESULTS:
@@ -213,7 +232,8 @@ def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user:
     if stop.round_id != rnd.id or item.version_id != stop.version_id:
         raise LookupError("item not in this round")
 
-    existing = _find_answer(session, stop, item)
+    if existing is _LOOK_UP:
+        existing = find_answer(session, stop, item)
     have = list(existing.photos) if existing else []
     check_room(len(have), len([p for p in dict.fromkeys(photos) if p not in have]), max_photos)
     final = result if result is not None else (existing.result if existing else None)
@@ -226,7 +246,7 @@ def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user:
                                                   clean_note or "", photos)
     before = None
     if answer is None:  # an update, or a resent request that lost the race to insert
-        answer = existing or _find_answer(session, stop, item)
+        answer = existing or find_answer(session, stop, item)
         before = answer.result
         for photo in photos:
             if photo not in answer.photos:

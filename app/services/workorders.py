@@ -101,7 +101,7 @@ def new_order(session, *, site, team: Team, source: str, severity: str, title_zh
 
 def raise_for_answer(session, answer: Answer, actor: User) -> WorkOrder:
     """The order for a failed answer: created once, restored if it was cancelled, else left alone."""
-    order = session.scalar(select(WorkOrder).where(WorkOrder.answer_id == answer.id))
+    order = answer.work_order  # loaded with the answer (or known to be none for a new one)
     if order is not None:
         if order.status == "cancelled":
             _reopen(session, order, actor, "")
@@ -114,7 +114,7 @@ def raise_for_answer(session, answer: Answer, actor: User) -> WorkOrder:
         with session.begin_nested():
             order = new_order(session, site=stop.round.site, team=team, source="round",
                               severity=item.severity, title_zh=item.text_zh, title_en=item.text_en,
-                              actor=actor, area_id=stop.area_id, answer_id=answer.id, item_id=item.id)
+                              actor=actor, area_id=stop.area_id, answer=answer, item_id=item.id)
     except IntegrityError:
         order = session.scalar(select(WorkOrder).where(WorkOrder.answer_id == answer.id))
     return order
@@ -122,7 +122,7 @@ def raise_for_answer(session, answer: Answer, actor: User) -> WorkOrder:
 
 def cancel_for_answer(session, answer: Answer, actor: User) -> WorkOrder | None:
     """Cancel the order of an answer turned back to pass/n.a. (an event, never a delete)."""
-    order = session.scalar(select(WorkOrder).where(WorkOrder.answer_id == answer.id))
+    order = answer.work_order
     if order is not None and order.status in OPEN_STATUSES:
         record_event(session, order, "cancelled", actor, "cancelled")
     return order
