@@ -230,3 +230,31 @@ def test_a_long_list_says_it_shows_only_the_first_orders(client, auth, demo, mon
     page = client.get("/orders?status=all").get_data(as_text=True)
     assert page.count('class="card order-row') == 4
     assert "Showing the first 4 orders. Choose a status, area or team to see the rest." in page
+
+
+def test_an_answer_tap_costs_a_few_statements_however_many_are_stored(client, auth, demo):
+    """The tap path: an update is 6 statements and a new pass 8, with 3 or 30 items answered before."""
+    from tests.web.helpers import started_morning
+
+    auth.login()
+    rnd = started_morning(demo)
+    db.session.commit()
+    token = auth.token(f"/rounds/{rnd.id}/checkpoints/1")
+    pairs = [(s.id, i.id) for s in rnd.stops for i in s.version.items if not i.photo_required_on_fail]
+    hx = {"HX-Request": "true"}
+
+    def tap(stop_id, item_id, result="pass"):
+        return client.post(f"/rounds/{rnd.id}/stops/{stop_id}/items/{item_id}", headers=hx,
+                           data={"csrf_token": token, "result": result, "note": ""})
+
+    counts = []
+    for answered in (3, 30):
+        for stop_id, item_id in pairs[:answered]:
+            assert tap(stop_id, item_id).status_code == 200
+        with count_statements(db.engine) as update:
+            assert tap(*pairs[0], result="na").status_code == 200
+        with count_statements(db.engine) as new:
+            assert tap(*pairs[answered]).status_code == 200
+        counts.append((len(update), len(new)))
+    assert counts[0] == counts[1], counts
+    assert counts[0][0] <= 6 and counts[0][1] <= 8, counts  # was 12 and 11
