@@ -5,11 +5,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
+from app.forms import EmptyForm
 from app.handover.forms import (
     CheckForm, ConcernForm, DefectForm, ImportForm, SignForm, StartForm, UnitForm,
 )
 from app.models import ChecklistItem, Defect, DefectCheck, Inspection, InspectionAnswer, Site, Team, Unit
-from app.rounds.forms import EmptyForm
 from app.services import handover as svc
 from app.services.photos import PhotoRejected
 from app.services.policy import can

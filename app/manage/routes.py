@@ -4,11 +4,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.extensions import db
+from app.forms import EmptyForm
 from app.manage.forms import team_settings_form
 from app.models import Round, Route, Site
 from app.models.checklist import SEVERITIES
 from app.services import compliance, exports, outbound, settings, webhooks
-from app.rounds.forms import EmptyForm
 from app.services.policy import can, grantable_roles
 from app.web import guard, load, refused, render, user_sites
 

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.extensions import db
+from app.forms import EmptyForm
 from app.models import Site
-from app.rounds.forms import EmptyForm
 from app.rounds.routes import bp
 from app.services import dutylog, schedule
 from app.services.policy import can

@@ -11,7 +11,3 @@ class AnswerForm(FlaskForm):
     result = StringField(validators=[Optional(), AnyOf(["pass", "fail", "na"])])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     photos = MultipleFileField(_l("Add photo"))
-
-
-class EmptyForm(FlaskForm):
-    """A bare POST button with CSRF protection."""

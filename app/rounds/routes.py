@@ -7,9 +7,10 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.extensions import db
+from app.forms import EmptyForm
 from app.labels import local_time
 from app.models import Answer, Photo, Round, RoundStop, Schedule
-from app.rounds.forms import AnswerForm, EmptyForm
+from app.rounds.forms import AnswerForm
 from app.services import rounds as svc
 from app.services import schedule
 from app.services.photos import PhotoRejected

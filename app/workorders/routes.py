@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from app.extensions import db
+from app.forms import EmptyForm
 from app.models import Area, Notification, Team, WorkOrder
 from app.models.types import utcnow
 from app.models.workorder import OPEN_STATUSES
@@ -18,7 +19,6 @@ from app.services.lifecycle import BY_SEGMENT, STEPS
 from app.services.photos import PhotoRejected
 from app.services.policy import can, scope
 from app.web import load, refused, render, require, safe_next, uploaded_photos, user_sites
-from app.rounds.forms import EmptyForm
 from app.workorders.forms import ActionForm, RaiseForm
 
 bp = Blueprint("workorders", __name__)
