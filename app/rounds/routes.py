@@ -15,7 +15,7 @@ from app.services import rounds as svc
 from app.services import schedule
 from app.services.photos import PhotoRejected
 from app.services.policy import can
-from app.web import is_partial, load, refused, render, uploaded_photos, user_sites
+from app.web import is_partial, load, pdf_response, refused, render, uploaded_photos, user_sites
 
 bp = Blueprint("rounds", __name__)
 
@@ -248,6 +248,19 @@ def finish(round_id: int):
         refused(e)
         return redirect(url_for("rounds.today"))
     return redirect(url_for("rounds.show", round_id=rnd.id))
+
+
+@bp.get("/rounds/<int:round_id>/report.pdf")
+@login_required
+def round_report(round_id: int):
+    """The round as a PDF (zh or en), photos included."""
+    from app.services import reports
+
+    rnd = load(Round, round_id, "view")
+    if rnd.started_at is None:
+        abort(404)
+    return pdf_response(lambda lang: reports.round_pdf(rnd, db.session, current_app.extensions["photo_store"], lang),
+                        f"round-{rnd.date.isoformat()}-{rnd.slot}.pdf")
 
 
 @bp.get("/scan/<token>")

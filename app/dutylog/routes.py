@@ -1,19 +1,22 @@
 """Duty log (工作日志) and the morning briefing: supervisors write remarks, managers comment."""
 from datetime import date, timedelta
 
-from flask import abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Site
-from app.rounds.routes import bp
 from app.services import dutylog, schedule
 from app.services.policy import can
 from app.web import load, pdf_response, refused, render, user_sites
 
+bp = Blueprint("dutylog", __name__)
+
+
 def _site() -> Site:
+    """The site a duty-log page shows (`?site=<id>`, else the user's first); 404 without the duty log."""
     if not can(current_user, "duty_log"):
         abort(404)
     sites = user_sites()
@@ -33,7 +36,7 @@ def log_index():
         q_to = date.fromisoformat(request.args["to"]) if request.args.get("to") else None
     except ValueError:
         q_from = q_to = None
-    return render("rounds/log_index.html", site=site, logs=dutylog.search(db.session, site, q_from, q_to),
+    return render("dutylog/log_index.html", site=site, logs=dutylog.search(db.session, site, q_from, q_to),
                   today=schedule.site_today(site), q_from=q_from, q_to=q_to)
 
 
@@ -52,7 +55,7 @@ def log(site_id: int, day: str):
     """One day's log: compiled figures, the duty supervisor's remarks, the manager's comments."""
     site, the_day = _site_day(site_id, day)
     entry = dutylog.entry_for(db.session, site, the_day)
-    return render("rounds/log.html", site=site, day=the_day, entry=entry, form=EmptyForm(),
+    return render("dutylog/log.html", site=site, day=the_day, entry=entry, form=EmptyForm(),
                   data=dutylog.compile_day(db.session, site, the_day),
                   is_today=the_day == schedule.site_today(site))
 
@@ -78,7 +81,7 @@ def log_remarks(site_id: int, day: str):
             flash(_("Remarks saved."), "info")
     except dutylog.LogRefused as e:
         flash(refused(e), "error")
-    return redirect(url_for("rounds.log", site_id=site.id, day=day))
+    return redirect(url_for("dutylog.log", site_id=site.id, day=day))
 
 
 @bp.get("/briefing")
@@ -93,7 +96,7 @@ def briefing():
 
     checked = {c.person_id: c for c in db.session.scalars(db.select(AppearanceCheck).where(
         AppearanceCheck.site_id == site.id, AppearanceCheck.date == today))}
-    return render("rounds/briefing.html", site=site, today=today, yesterday=yesterday, entry=entry,
+    return render("dutylog/briefing.html", site=site, today=today, yesterday=yesterday, entry=entry,
                   data=dutylog.compile_day(db.session, site, yesterday),
                   rounds=schedule.rounds_for_day(db.session, site, today), status_of=schedule.round_status,
                   staff=dutylog.staff_of(db.session, site), checked=checked)
@@ -115,8 +118,8 @@ def appearance(person_id: int):
         dutylog.record_appearance(db.session, site, person, current_user, request.form.getlist("lapse"),
                                   request.form.get("note", ""))
         flash(_("Appearance check of %(name)s recorded.", name=person.display_name), "info")
-        return redirect(url_for("rounds.briefing", site=site.id) + "#appearance")
-    return render("rounds/appearance.html", site=site, person=person, items=items, form=form)
+        return redirect(url_for("dutylog.briefing", site=site.id) + "#appearance")
+    return render("dutylog/appearance.html", site=site, person=person, items=items, form=form)
 
 
 @bp.get("/people/<int:person_id>/appearance")
@@ -130,24 +133,8 @@ def appearance_history(person_id: int):
         abort(404)
     checks = dutylog.appearance_history(db.session, person)
     items = {i.code: i for i in dutylog.appearance_items(db.session)}
-    return render("rounds/appearance_history.html", person=person, checks=checks, items=items,
+    return render("dutylog/appearance_history.html", person=person, checks=checks, items=items,
                   total=sum(c.points for c in checks))
-
-
-@bp.get("/rounds/<int:round_id>/report.pdf")
-@login_required
-def round_report(round_id: int):
-    """The round as a PDF (zh or en), photos included."""
-    from flask import current_app
-
-    from app.models import Round
-    from app.services import reports
-
-    rnd = load(Round, round_id, "view")
-    if rnd.started_at is None:
-        abort(404)
-    return pdf_response(lambda lang: reports.round_pdf(rnd, db.session, current_app.extensions["photo_store"], lang),
-                         f"round-{rnd.date.isoformat()}-{rnd.slot}.pdf")
 
 
 @bp.get("/log/<int:site_id>/<day>.pdf")
