@@ -67,7 +67,7 @@ def setup_blueprints(app: Flask) -> None:
     from app.dutylog.routes import bp as dutylog_bp
     from app.main.routes import bp as main_bp
     from app.handover.routes import bp as handover_bp
-    from app.manage.routes import bp as manage_bp
+    from app.manage import bp as manage_bp
     from app.owner.routes import bp as owner_bp
     from app.rounds.routes import bp as rounds_bp
     from app.workorders.routes import bp as workorders_bp

@@ -1,12 +1,14 @@
-"""The team settings form, built for a site's teams: SLA hours per severity and the webhook."""
+"""The manager's forms: a user (people), and the team settings built for a site's teams (SLA hours per
+severity, the webhook)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, URLField
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, URLField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.labels import SEVERITY_LABELS
 from app.models.checklist import SEVERITIES
 from app.services import outbound
-from app.labels import SEVERITY_LABELS
 
 MAX_SLA_HOURS = 24 * 90
 
@@ -52,3 +54,22 @@ def team_settings_form(site, teams, sla: dict, formdata=None):
         form.rectification_days.data = site.rectification_days
         form.owner_link_days.data = site.owner_link_days
     return form
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserForm(FlaskForm):
+    """A user: login name, shown name, role, sites, teams, active (choices set by the view)."""
+
+    username = StringField(_l("Username"), validators=[
+        DataRequired(), Length(max=64), Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, . _ - only."))])
+    display_name = StringField(_l("Name shown to others"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"))
+    sites = CheckboxesField(_l("Sites"), coerce=int)
+    teams = CheckboxesField(_l("Teams (crew)"), coerce=int)
+    active = BooleanField(_l("Active (can log in)"), default=True)
