@@ -7,7 +7,7 @@ from app.extensions import db
 from app.forms import EmptyForm
 from app.manage import bp
 from app.models import ChecklistTemplate, Site
-from app.services import templates as svc
+from app.services import checklists as svc
 from app.services.policy import can, manages_library
 from app.web import load, refused, render, user_sites
 

@@ -7,9 +7,9 @@ from app.extensions import db
 from app.forms import EmptyForm
 from app.manage import bp
 from app.models import Area, Checkpoint, Route, Schedule
-from app.services import routes_admin as svc
+from app.services import patrols as svc
+from app.services.checklists import site_templates
 from app.services.policy import can
-from app.services.templates import site_templates
 from app.web import refused, render, user_sites
 
 

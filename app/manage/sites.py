@@ -7,7 +7,7 @@ from app.extensions import db
 from app.forms import EmptyForm
 from app.manage import bp
 from app.models import Area, Site, Team
-from app.services import sites_admin as svc
+from app.services import sites as svc
 from app.web import load, refused, render
 
 

@@ -98,7 +98,7 @@ POINTS_PER_LAPSE = -1  # domain brief, section 8: any appearance breach costs on
 
 def appearance_items(session, site_id: int | None = None):
     """The items of the current staff_appearance checklist the site uses (its own copy, else the library's)."""
-    from app.services.templates import for_site
+    from app.services.checklists import for_site
 
     tpl = for_site(session, APPEARANCE_TEMPLATE, site_id)
     return tpl.current_version.items if tpl else []

@@ -136,7 +136,7 @@ def save_unit(session, site: Site, unit: Unit | None, *, building: str, unit_no:
 
 def template_version(session, site_id: int | None = None):
     """The current version of the unit checklist the site uses (its own copy, else the library's)."""
-    from app.services.templates import for_site
+    from app.services.checklists import for_site
 
     tpl = for_site(session, TEMPLATE_CODE, site_id)
     if tpl is None:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ChecklistTemplate
-from app.services.templates import for_site
+from app.services.checklists import for_site
 from tests.browser.conftest import check_page, login
 from tests.web.helpers import other_site
 

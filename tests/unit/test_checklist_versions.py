@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.models import ChecklistTemplate
 from app.services import rounds, schedule
-from app.services import templates as svc
+from app.services import checklists as svc
 
 
 def greenery(session):

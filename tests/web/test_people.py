@@ -75,7 +75,7 @@ def test_manager_edits_a_checklist_item_and_supervisor_cannot(client, auth, demo
     resp = client.post(url, data={**base, "text_en": ""})
     assert resp.status_code == 422 and "Both the Chinese and the English text" in resp.get_data(as_text=True)
     assert client.post(url, data={**base, "text_en": "Lawns cut", "photo_required_on_fail": "y"}).status_code == 302
-    from app.services.templates import for_site
+    from app.services.checklists import for_site
 
     edited = for_site(session, "patrol_greenery", demo.site.id).current_version.items[0]
     assert (edited.text_en, edited.severity) == ("Lawns cut", "major")

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ChecklistTemplate, Site, User
+from app.services import checklists as svc
 from app.services import rounds, schedule
-from app.services import templates as svc
 from tests.web.helpers import other_site
 
 

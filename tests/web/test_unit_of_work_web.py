@@ -3,7 +3,7 @@ else's change found at the end is a 409 with a plain message, never a 500, and n
 from sqlalchemy import func, insert, select, text
 
 from app.models import Answer, Area, WorkOrder
-from app.services import sites_admin
+from app.services import sites
 from app.services import workorders as wo
 from tests.web.helpers import item_url, started_morning
 
@@ -17,7 +17,7 @@ def test_a_key_taken_at_commit_time_is_a_409_and_nothing_is_kept(client, auth, d
     auth.login("manager")
     url = f"/manage/sites/{demo.site.id}"
     token = auth.token(url)
-    real = sites_admin._names
+    real = sites._names
 
     def names_while_someone_else_adds_it(zh, en):
         # After the request checked that the code is free, another request inserts it (no flush here:
@@ -26,13 +26,13 @@ def test_a_key_taken_at_commit_time_is_a_409_and_nothing_is_kept(client, auth, d
                                                          name_zh="样板房B", name_en="Sample unit B"))
         return real(zh, en)
 
-    monkeypatch.setattr(sites_admin, "_names", names_while_someone_else_adds_it)
+    monkeypatch.setattr(sites, "_names", names_while_someone_else_adds_it)
     resp = client.post(f"{url}/areas/new", data={"csrf_token": token, "code": "sample_unit_b",
                                                  "name_zh": "样板房B", "name_en": "Sample unit B"})
     assert resp.status_code == 409
     assert SOMEONE_ELSE in resp.get_data(as_text=True)
     assert session.scalar(select(func.count(Area.id)).where(Area.code == "sample_unit_b")) == 0
-    monkeypatch.setattr(sites_admin, "_names", real)
+    monkeypatch.setattr(sites, "_names", real)
     assert "Saved." not in client.get(url).get_data(as_text=True)  # the flash before the commit is gone
 
 

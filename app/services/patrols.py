@@ -1,5 +1,5 @@
-"""Routes: checkpoints in order, the templates checked at each, and the schedules. Rounds already
-started keep the checkpoints and versions they froze, so edits only shape rounds yet to start."""
+"""Patrol routes: checkpoints in walking order, the checklists checked at each, and the schedules.
+Rounds already started keep the checkpoints and versions they froze, so edits only shape rounds yet to start."""
 from datetime import time
 
 from flask_babel import lazy_gettext as _l

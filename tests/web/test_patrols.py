@@ -1,8 +1,8 @@
-"""Route administration: order, add and take off checkpoints, schedules; started rounds keep theirs."""
+"""Patrol routes in manage: order, add and take off checkpoints, schedules; started rounds keep theirs."""
 from sqlalchemy import select
 
 from app.models import Area, ChecklistTemplate, Schedule
-from app.services.routes_admin import active_checkpoints
+from app.services.patrols import active_checkpoints
 from tests.web.helpers import started_morning
 
 
