@@ -1,1 +1,1 @@
-"""Today, walking a round, finishing it."""
+"""Today, walking a round, finishing it, its PDF report."""
