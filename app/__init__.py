@@ -65,6 +65,7 @@ def setup_login(app: Flask) -> None:
 def setup_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.dutylog.routes import bp as dutylog_bp
+    from app.main.pwa import bp as pwa_bp
     from app.main.routes import bp as main_bp
     from app.handover.routes import bp as handover_bp
     from app.manage import bp as manage_bp
@@ -72,7 +73,8 @@ def setup_blueprints(app: Flask) -> None:
     from app.rounds.routes import bp as rounds_bp
     from app.workorders.routes import bp as workorders_bp
 
-    for bp in (main_bp, auth_bp, rounds_bp, dutylog_bp, workorders_bp, manage_bp, handover_bp, owner_bp):
+    for bp in (main_bp, pwa_bp, auth_bp, rounds_bp, dutylog_bp, workorders_bp, manage_bp, handover_bp,
+               owner_bp):
         app.register_blueprint(bp)
 
 

@@ -9,13 +9,14 @@ import hmac
 import json
 from pathlib import Path
 
-from flask import current_app, g, render_template, request, send_from_directory, url_for
+from flask import Blueprint, current_app, g, render_template, request, send_from_directory, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import pgettext
 
 from app.i18n import normalise_locale
-from app.main.routes import bp
+
+bp = Blueprint("pwa", __name__)
 
 # Cached by the service worker when it installs: the shell every page needs, and the icons.
 PRECACHE = ("app.css", "app.js", "htmx.min.js", "icons/icon-192.png", "icons/favicon-32.png")
@@ -108,7 +109,7 @@ def service_worker():
     """static/sw.js at the root scope, told which assets (by versioned URL) to keep and where the offline page is."""
     source = (Path(current_app.static_folder) / "sw.js").read_text(encoding="utf-8")
     assets = [url_for("static", filename=name) for name in PRECACHE]
-    config = {"assets": assets, "offline": url_for("main.offline")}
+    config = {"assets": assets, "offline": url_for("pwa.offline")}
     # The version changes with any asset or with sw.js itself: the browser then installs the new worker.
     config["version"] = hashlib.sha256((json.dumps(config) + source).encode()).hexdigest()[:10]
     resp = current_app.response_class(f"const CONFIG = {json.dumps(config)};\n{source}",

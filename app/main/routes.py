@@ -41,5 +41,3 @@ def photo(photo_id: int, size: str):
     """A photo, only for users who may see it; cached privately and validated by ETag."""
     return photo_response(load(Photo, photo_id), size)
 
-
-from app.main import pwa  # noqa: E402,F401 - registers the manifest, service worker and offline page on `bp`
