@@ -16,7 +16,7 @@ One unit of work per request, one rule for refusals:
 """
 from functools import wraps
 
-from flask import abort, current_app, g, render_template, request
+from flask import abort, current_app, flash, g, render_template, request
 from flask import session as cookie
 from flask_login import current_user
 
@@ -185,6 +185,18 @@ def refused(e: Refused) -> str:
     g.unit_refused = True
     db.session.rollback()
     return str(e.message)
+
+
+def flash_outcome(change, saved: str | None = None) -> None:
+    """Run one settings change answered by flash-and-redirect: `saved` if it went through, else the
+    refusal's message (and the request keeps nothing)."""
+    try:
+        change()
+    except Refused as e:
+        flash(refused(e), "error")
+        return
+    if saved:
+        flash(saved, "info")
 
 
 def end_unit(resp):

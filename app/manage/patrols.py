@@ -1,5 +1,5 @@
 """Patrol routes: checkpoints in walking order, the checklists walked at each, schedules, QR sheets."""
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -10,7 +10,7 @@ from app.models import Area, Checkpoint, Route, Schedule
 from app.services import patrols as svc
 from app.services.checklists import site_templates
 from app.services.policy import can
-from app.web import refused, render, user_sites
+from app.web import flash_outcome, render, user_sites
 
 
 @bp.get("/routes")
@@ -55,22 +55,17 @@ def route_edit(route_id: int, cp_id: int, what: str):
     r = _route_or_404(route_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        if what == "add":
-            area = db.session.get(Area, request.form.get("area", type=int) or 0)
-            tpl = next((t for t in site_templates(db.session, r.site)  # the site's copy, or the library's
-                        if t.id == request.form.get("template", type=int)), None)
-            if area is None or tpl is None:
-                abort(404)
-            svc.add(db.session, r, area, tpl)
-        else:
-            cp = _checkpoint_or_404(r, cp_id)
-            if what == "remove":
-                svc.remove(db.session, r, cp)
-            else:
-                svc.move(db.session, r, cp, -1 if what == "up" else 1)
-    except svc.RouteRefused as e:
-        flash(refused(e), "error")
+    if what == "add":
+        area = db.session.get(Area, request.form.get("area", type=int) or 0)
+        tpl = next((t for t in site_templates(db.session, r.site)  # the site's copy, or the library's
+                    if t.id == request.form.get("template", type=int)), None)
+        if area is None or tpl is None:
+            abort(404)
+        flash_outcome(lambda: svc.add(db.session, r, area, tpl))
+    else:
+        cp = _checkpoint_or_404(r, cp_id)
+        flash_outcome(lambda: svc.remove(db.session, r, cp) if what == "remove"
+                      else svc.move(db.session, r, cp, -1 if what == "up" else 1))
     return redirect(url_for("manage.route", route_id=r.id))
 
 
@@ -85,11 +80,7 @@ def checkpoint_templates(route_id: int, cp_id: int):
     ids = {int(i) for i in request.form.getlist("template") if i.isdigit()}
     # Only what this site uses: its own copies, and library templates it has no copy of.
     chosen = [t for t in site_templates(db.session, r.site) if t.id in ids]
-    try:
-        svc.set_templates(db.session, cp, chosen)
-        flash(_("Saved."), "info")
-    except svc.RouteRefused as e:
-        flash(refused(e), "error")
+    flash_outcome(lambda: svc.set_templates(db.session, cp, chosen), _("Saved."))
     return redirect(url_for("manage.route", route_id=r.id))
 
 
@@ -101,13 +92,11 @@ def schedule_edit(route_id: int, schedule_id: int):
     sch = db.session.get(Schedule, schedule_id)
     if sch is None or sch.route_id != r.id or not EmptyForm().validate_on_submit():
         abort(404)
-    try:
-        svc.save_schedule(db.session, sch, request.form.get("start", ""), request.form.get("end", ""),
-                          request.form.get("tolerance", type=int) if request.form.get("tolerance", "").isdigit() else -1,
-                          request.form.getlist("weekday"), request.form.get("active") == "y")
-        flash(_("Saved. Rounds already created keep their window."), "info")
-    except svc.RouteRefused as e:
-        flash(refused(e), "error")
+    form = request.form
+    tolerance = form.get("tolerance", type=int) if form.get("tolerance", "").isdigit() else -1
+    flash_outcome(lambda: svc.save_schedule(db.session, sch, form.get("start", ""), form.get("end", ""), tolerance,
+                                            form.getlist("weekday"), form.get("active") == "y"),
+                  _("Saved. Rounds already created keep their window."))
     return redirect(url_for("manage.route", route_id=r.id))
 
 

@@ -1,5 +1,5 @@
 """Sites: a site's name and time zone, its areas and its teams (added or renamed, never deleted)."""
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -8,7 +8,7 @@ from app.forms import EmptyForm
 from app.manage import bp
 from app.models import Area, Site, Team
 from app.services import sites as svc
-from app.web import load, refused, render
+from app.web import flash_outcome, load, render
 
 
 @bp.get("/sites/<int:site_id>")
@@ -23,11 +23,7 @@ def _site_change(site_id: int, change):
     site = load(Site, site_id, "manage")
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        change(svc, site, request.form)
-        flash(_("Saved."), "info")
-    except svc.SiteRefused as e:
-        flash(refused(e), "error")
+    flash_outcome(lambda: change(svc, site, request.form), _("Saved."))
     return redirect(url_for("manage.site_settings", site_id=site.id))
 
 

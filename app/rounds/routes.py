@@ -105,14 +105,9 @@ def checkpoint_context(rnd: Round, number: int, errors=None, drafts=None) -> dic
                 unanswered=sum(1 for r in rows if not (r["answer"] and r["answer"].result)))
 
 
-_LOOK_UP = object()
-
-
-def item_context(rnd, stop, item, answer, error=None, draft_note=None, order=_LOOK_UP) -> dict:
-    """One item's row: its answer, its work order (looked up unless given), any refusal message and
-    unsaved note."""
-    if order is _LOOK_UP:
-        order = svc.order_for(db.session, answer)
+def item_context(rnd, stop, item, answer, *, order, error=None, draft_note=None) -> dict:
+    """One item's row: its answer, its work order (the caller's: a page loads them all at once), any
+    refusal message and unsaved note."""
     return dict(rnd=rnd, stop=stop, item=item, answer=answer, error=error, order=order, draft_note=draft_note,
                 form=AnswerForm(formdata=None))
 
@@ -178,8 +173,8 @@ def answer(round_id: int, stop_id: int, item_id: int):
         return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=_number_of(rnd, stop))
                         + f"#item-{stop.id}-{item.id}")
     answer = saved or svc.answers_for(db.session, rnd, [stop]).get((stop.id, item.id))
-    ctx = item_context(rnd, stop, item, answer, error=error, draft_note=form.note.data if error else None,
-                       order=saved.work_order if saved is not None else _LOOK_UP)
+    ctx = item_context(rnd, stop, item, answer, order=answer.work_order if answer is not None else None,
+                       error=error, draft_note=form.note.data if error else None)
     return render("rounds/_answer_response.html", status_code=status,
                   progress=svc.progress(db.session, rnd), **ctx)
 
@@ -207,7 +202,7 @@ def remove_photo(round_id: int, answer_id: int, photo_id: int):
         ctx = checkpoint_context(rnd, _number_of(rnd, answer.stop),
                                  errors={(answer.stop_id, answer.item_id): error})
         return render("rounds/checkpoint.html", status_code=status, **ctx)
-    ctx = item_context(rnd, answer.stop, answer.item, answer, error=error)
+    ctx = item_context(rnd, answer.stop, answer.item, answer, order=answer.work_order, error=error)
     return render("rounds/_answer_response.html", status_code=status,
                   progress=svc.progress(db.session, rnd), **ctx)
 

@@ -168,13 +168,6 @@ def checkpoint_rows(session, rnd: Round, stops: list[RoundStop]) -> list[ItemRow
     return rows
 
 
-def order_for(session, answer: Answer | None) -> WorkOrder | None:
-    """The work order raised by an answer, if any."""
-    if answer is None or answer.id is None:
-        return None
-    return session.scalar(select(WorkOrder).where(WorkOrder.answer_id == answer.id))
-
-
 def _create_answer(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user: User,
                    result: str | None = None, note: str = "", photos=()) -> Answer | None:
     """Insert a new answer; None if a concurrent request inserted the same (stop, item) first."""
@@ -206,12 +199,6 @@ def find_answer(session, stop: RoundStop, item: ChecklistItem) -> Answer | None:
         select(Answer).where(Answer.stop_id == stop.id, Answer.item_id == item.id)
         .options(joinedload(Answer.photos), joinedload(Answer.work_order).joinedload(WorkOrder.team))
     ).unique().one_or_none()
-
-
-def photo_count(session, stop: RoundStop, item: ChecklistItem) -> int:
-    """How many photos the item's answer already holds (0 if unanswered)."""
-    answer = find_answer(session, stop, item)
-    return len(answer.photos) if answer is not None else 0
 
 
 _LOOK_UP = object()
