@@ -47,7 +47,7 @@ from sqlalchemy import (  # noqa: E402
 from app.extensions import db  # noqa: E402
 from bench import common  # noqa: E402
 from bench.common import (  # noqa: E402
-    CSRF_RE, Databases, QueryCounter, login, one_line, parse_backends, pct, run_each,
+    CSRF_RE, Databases, QueryCounter, demo_round, login, one_line, parse_backends, pct, run_each,
 )
 
 TARGET_RATIO = 1.5
@@ -88,25 +88,11 @@ def make_app(url: str, photo_dir: str):
 
 def prepare(app):
     """Schema by the real migrations, the demo seed, today's morning round started."""
-    from flask_migrate import upgrade
-
-    from app.models import Site, User
-    from app.services import schedule
-    from app.services.rounds import start_round
-    from app.services.seed import seed_demo
-
     with app.app_context():
-        upgrade()
+        rnd = demo_round()
         bench_meta.create_all(db.engine)
-        seed_demo(db.session)
-        site = db.session.scalar(select(Site).where(Site.code == "demo"))
-        user = db.session.scalar(select(User).where(User.username == "supervisor"))
-        rounds = schedule.rounds_for_day(db.session, site, schedule.site_today(site))
-        rnd = next(r for r in rounds if r.slot == "morning")
-        start_round(db.session, rnd, user)
-        db.session.commit()  # services flush; the setup is its own unit of work
         pairs = [(s.id, i.id, i.photo_required_on_fail) for s in rnd.stops for i in s.version.items]
-        info = dict(round_id=rnd.id, site_id=site.id, user_id=user.id, pairs=pairs)
+        info = dict(round_id=rnd.id, site_id=rnd.site_id, user_id=rnd.supervisor_id, pairs=pairs)
         QC.attach(db.engine)
         db.session.remove()
     return info

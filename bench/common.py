@@ -124,6 +124,29 @@ def login(client, username: str, password: str = PASSWORD) -> str:
     return token
 
 
+def demo_round():
+    """Inside an app context: the schema by the real migrations, the demo seed, and today's morning
+    round started by `supervisor` and committed. Returns the round."""
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Site, User
+    from app.services import schedule
+    from app.services.rounds import start_round
+    from app.services.seed import seed_demo
+
+    upgrade()
+    seed_demo(db.session)
+    site = db.session.scalar(select(Site).where(Site.code == "demo"))
+    user = db.session.scalar(select(User).where(User.username == "supervisor"))
+    rnd = next(r for r in schedule.rounds_for_day(db.session, site, schedule.site_today(site))
+               if r.slot == "morning")
+    start_round(db.session, rnd, user)
+    db.session.commit()  # services flush; the setup is its own unit of work
+    return rnd
+
+
 def pct(values: list[float], p: int) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")

@@ -29,9 +29,7 @@ import gzip  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 
-from sqlalchemy import select  # noqa: E402
-
-from bench.common import Databases, login, make_app, run_each  # noqa: E402
+from bench.common import Databases, demo_round, login, make_app, run_each  # noqa: E402
 
 LANGS = {"zh_Hans": "zh-CN,zh;q=0.9", "en": "en-GB,en;q=0.9"}
 KB = 1024
@@ -42,26 +40,12 @@ def gz(data: bytes) -> int:
 
 
 def run(backend: str, cleanup: list) -> None:
-    from flask_migrate import upgrade
-
     from app.extensions import db
-    from app.models import Site, User
-    from app.services import schedule
-    from app.services.rounds import start_round
-    from app.services.seed import seed_demo
 
     dbs = Databases(backend, cleanup, "offline-weight")
     app = make_app(dbs.url("weight"), dbs.photo_dir("weight"))
     with app.app_context():
-        upgrade()
-        seed_demo(db.session)
-        site = db.session.scalar(select(Site).where(Site.code == "demo"))
-        user = db.session.scalar(select(User).where(User.username == "supervisor"))
-        rnd = next(r for r in schedule.rounds_for_day(db.session, site, schedule.site_today(site))
-                   if r.slot == "morning")
-        start_round(db.session, rnd, user)
-        db.session.commit()
-        round_id = rnd.id
+        round_id = demo_round().id
         db.session.remove()
     cleanup.append(lambda: _dispose(app))
 
@@ -76,7 +60,7 @@ def run(backend: str, cleanup: list) -> None:
         r.close()
         return body
 
-    print(f"offline_weight_bench: morning round of the demo estate; gzip level 6; 1 KB = 1,024 B")
+    print("offline_weight_bench: morning round of the demo estate; gzip level 6; 1 KB = 1,024 B")
     for lang in LANGS:
         page_path = f"/rounds/{round_id}/checkpoints/1"
         html = get(page_path, lang)

@@ -28,8 +28,6 @@ import re  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 
-from sqlalchemy import select  # noqa: E402
-
 from app import create_app  # noqa: E402
 from app.config import TestConfig  # noqa: E402
 from app.extensions import db  # noqa: E402
@@ -64,12 +62,8 @@ def main() -> None:
 
 
 def run(tmp: str) -> None:
-    from flask_migrate import upgrade
-
-    from app.models import Site, User
-    from app.services import schedule
-    from app.services.rounds import start_round, stops_by_checkpoint
-    from app.services.seed import seed_demo
+    from app.services.rounds import stops_by_checkpoint
+    from bench.common import demo_round
 
     os.makedirs(os.path.join(tmp, "photos"))
 
@@ -79,14 +73,7 @@ def run(tmp: str) -> None:
 
     app = create_app(BenchConfig)
     with app.app_context():
-        upgrade()
-        seed_demo(db.session)
-        site = db.session.scalar(select(Site).where(Site.code == "demo"))
-        user = db.session.scalar(select(User).where(User.username == "supervisor"))
-        rnd = next(r for r in schedule.rounds_for_day(db.session, site, schedule.site_today(site))
-                   if r.slot == "morning")
-        start_round(db.session, rnd, user)
-        db.session.commit()  # services flush; the setup is its own unit of work
+        rnd = demo_round()
         round_id = rnd.id
         groups = [[(s.id, [(i.id, i.photo_required_on_fail) for i in s.version.items]) for s in g]
                   for g in stops_by_checkpoint(rnd)]
