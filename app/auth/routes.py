@@ -19,10 +19,11 @@ def _safe_next(target: str | None) -> str:
     return safe_next(target, url_for("main.home"))
 
 
-def _refuse_throttled(outcome) -> None:
-    """The flash for a pause that is still running, in the user's language."""
+def _refuse_throttled(outcome) -> tuple[int, dict]:
+    """A pause that is still running: say so in the user's language; the 429 and its Retry-After."""
     flash(ngettext("Too many failed attempts. Try again in %(num)d minute.",
                    "Too many failed attempts. Try again in %(num)d minutes.", outcome.wait_minutes), "error")
+    return 429, {"Retry-After": str(math.ceil(outcome.wait.total_seconds()))}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -44,8 +45,7 @@ def login():
             login_user(outcome.user)
             return redirect(_safe_next(request.args.get("next")))
         if outcome.wait:
-            _refuse_throttled(outcome)
-            status, headers = 429, {"Retry-After": str(math.ceil(outcome.wait.total_seconds()))}
+            status, headers = _refuse_throttled(outcome)
         else:
             flash(_("Wrong username or password."), "error")
             status = 401
@@ -84,8 +84,7 @@ def change_password():
                   "info")
             return redirect(url_for("main.home"))
         if outcome.wait:
-            _refuse_throttled(outcome)
-            status, headers = 429, {"Retry-After": str(math.ceil(outcome.wait.total_seconds()))}
+            status, headers = _refuse_throttled(outcome)
         else:
             form.current.errors = [_("This is not your current password.")]
             status = 422
