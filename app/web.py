@@ -22,7 +22,7 @@ from flask_login import current_user
 
 from app.extensions import db, login
 from app.services.errors import Refused
-from app.services.policy import can, scope
+from app.services.policy import can, sites_of
 
 
 def is_partial() -> bool:
@@ -42,9 +42,7 @@ def render(page: str, fragment: str | None = None, status_code: int = 200, **con
 
 def user_sites() -> list:
     """The sites the current user works on (every site for an admin)."""
-    from app.models import Site
-
-    return list(db.session.scalars(scope(current_user, Site)))
+    return sites_of(current_user, db.session)
 
 
 def template_can(action: str, obj=None) -> bool:
