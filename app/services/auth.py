@@ -62,11 +62,14 @@ def _norm(username: str) -> str:
     return username.strip().lower()[:64]
 
 
-def _wait(session, now: datetime, where, exclude_id: int, limit: int, limits: Limits) -> timedelta:
-    """How long the rows matching `where` (other than this attempt's own) still pause logins."""
+def _wait(session, now: datetime, where, attempt_id: int, limit: int, limits: Limits) -> timedelta:
+    """How long the rows matching `where` recorded before this attempt still pause logins.
+
+    Only earlier attempts count (ids grow with each insert): in a burst of parallel tries the first
+    ones are checked and the rest wait, rather than every try seeing the others and none being checked."""
     count, last = session.execute(
         select(func.count(LoginFailure.id), func.max(LoginFailure.at))
-        .where(*where, LoginFailure.at > now - limits.memory, LoginFailure.id != exclude_id)).one()
+        .where(*where, LoginFailure.at > now - limits.memory, LoginFailure.id < attempt_id)).one()
     if not count or last is None:
         return timedelta(0)
     return max(timedelta(0), last + limits.pause(count, limit) - now)
