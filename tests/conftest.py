@@ -1,5 +1,6 @@
 """Shared fixtures: the app on SQLite or a throwaway PostgreSQL, clients, the demo estate."""
 import re
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -9,6 +10,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from jinja2 import StrictUndefined
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from app.config import TestConfig
@@ -61,18 +63,33 @@ def _clean(app):
     ctx.push()
     yield
     _db.session.remove()
-    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
-    with _db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for t in tables:
-                conn.execute(text(f'DELETE FROM "{t}"'))
+    _empty_tables()
     import shutil
 
     shutil.rmtree(app.config["PHOTO_DIR"], ignore_errors=True)
     Path(app.config["PHOTO_DIR"]).mkdir(parents=True, exist_ok=True)
     ctx.pop()
+
+
+def _empty_tables(tries: int = 5) -> None:
+    """Empty every table. On PostgreSQL a request a browser test left running can hold a lock that
+    TRUNCATE needs; it then waits at most two seconds (or loses a deadlock) and tries again."""
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    for attempt in range(tries):
+        try:
+            with _db.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+                    conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                                      + " RESTART IDENTITY CASCADE"))
+                else:
+                    for t in tables:
+                        conn.execute(text(f'DELETE FROM "{t}"'))
+            return
+        except OperationalError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture

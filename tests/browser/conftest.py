@@ -66,10 +66,18 @@ class _LiveServer:
             with self._lock:
                 self._busy -= 1
 
-    def wait_idle(self, timeout: float = 5.0) -> None:
-        """Before the tables are truncated: let requests the browser left behind finish."""
+    def wait_idle(self, timeout: float = 5.0, quiet: float = 0.1) -> None:
+        """Before the tables are truncated: let requests the browser left behind finish.
+
+        Idle means no request for `quiet` seconds: a closing browser can still have a request on
+        the wire that reaches the app just after the count first drops to zero."""
         deadline = time.monotonic() + timeout
-        while self._busy and time.monotonic() < deadline:
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            if self._busy:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet:
+                return
             time.sleep(0.01)
 
     def stop(self) -> None:
