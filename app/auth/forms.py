@@ -1,19 +1,20 @@
 """Login and password-change forms."""
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from app.forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)],
                             render_kw={"autocomplete": "current-password"})
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)],

@@ -1,14 +1,15 @@
 """Handover forms."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, IntegerField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from app.forms import Form
+
 PHONE_MESSAGE = _l("Enter a phone number (digits, spaces, +, -).")
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     building = StringField(_l("Building"), validators=[DataRequired(), Length(max=20)])
     unit_no = StringField(_l("Unit (entrance)"), validators=[DataRequired(), Length(max=10)])
     floor = IntegerField(_l("Floor"), validators=[DataRequired(), NumberRange(min=-5, max=200)])
@@ -20,15 +21,15 @@ class UnitForm(FlaskForm):
     bathrooms = IntegerField(_l("Bathrooms"), default=1, validators=[NumberRange(min=0, max=9)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("CSV file"), validators=[DataRequired()])
 
 
-class StartForm(FlaskForm):
+class StartForm(Form):
     owner_present = StringField(_l("Owner present (name)"), validators=[DataRequired(), Length(max=120)])
 
 
-class DefectForm(FlaskForm):
+class DefectForm(Form):
     """One item in a room: the tapped result, and the defect's details."""
 
     result = StringField(validators=[Optional()])
@@ -39,18 +40,18 @@ class DefectForm(FlaskForm):
     photos = MultipleFileField(_l("Add photo"))
 
 
-class ConcernForm(FlaskForm):
+class ConcernForm(Form):
     text = TextAreaField(_l("The owner's concern"), validators=[DataRequired(), Length(max=1000)])
     photos = MultipleFileField(_l("Add photo"))
 
 
-class SignForm(FlaskForm):
+class SignForm(Form):
     engineer_name = StringField(_l("Engineer's name"), validators=[DataRequired(), Length(max=120)])
     owner_name = StringField(_l("Owner's name"), validators=[DataRequired(), Length(max=120)])
     engineer_signature = HiddenField()
     owner_signature = HiddenField()
 
 
-class CheckForm(FlaskForm):
+class CheckForm(Form):
     reason = TextAreaField(_l("Why the fix is not accepted"), validators=[Optional(), Length(max=1000)])
     photos = MultipleFileField(_l("Add photo"))

@@ -1,11 +1,11 @@
 """The manager's forms: a user (people), and the team settings built for a site's teams (SLA hours per
 severity, the webhook)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, URLField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.forms import Form
 from app.labels import SEVERITY_LABELS
 from app.models.checklist import SEVERITIES
 from app.services import outbound
@@ -28,7 +28,7 @@ def public_webhook(form, field) -> None:
 def team_settings_form(site, teams, sla: dict, formdata=None):
     """A form with, per team, hours for each severity, a webhook URL and its format."""
 
-    class TeamSettingsForm(FlaskForm):
+    class TeamSettingsForm(Form):
         rectification_days = IntegerField(
             _l("Days to rectify a handover defect"), validators=[InputRequired(), NumberRange(min=1, max=365)])
         owner_link_days = IntegerField(
@@ -63,7 +63,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """A user: login name, shown name, role, sites, teams, active (choices set by the view)."""
 
     username = StringField(_l("Username"), validators=[

@@ -1,11 +1,12 @@
 """Forms for walking a round; the CSRF token comes with FlaskForm."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import MultipleFileField, StringField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
+from app.forms import Form
 
-class AnswerForm(FlaskForm):
+
+class AnswerForm(Form):
     """One item's answer: the tapped result (or none: note/photo only), a note, photos."""
 
     result = StringField(validators=[Optional(), AnyOf(["pass", "fail", "na"])])

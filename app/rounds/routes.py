@@ -108,8 +108,7 @@ def checkpoint_context(rnd: Round, number: int, errors=None, drafts=None) -> dic
 def item_context(rnd, stop, item, answer, *, order, error=None, draft_note=None) -> dict:
     """One item's row: its answer, its work order (the caller's: a page loads them all at once), any
     refusal message and unsaved note."""
-    return dict(rnd=rnd, stop=stop, item=item, answer=answer, error=error, order=order, draft_note=draft_note,
-                form=AnswerForm(formdata=None))
+    return dict(rnd=rnd, stop=stop, item=item, answer=answer, error=error, order=order, draft_note=draft_note)
 
 
 @bp.get("/rounds/<int:round_id>/checkpoints/<int:number>")

@@ -1,17 +1,18 @@
 """Forms for work-order actions and raising an order by hand."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField, HiddenField, IntegerField, MultipleFileField, RadioField, SelectChoice,
     SelectField, StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from app.forms import Form
+
 SEVERITY_CHOICES = [SelectChoice("minor", _l("Minor")), SelectChoice("major", _l("Major")),
                     SelectChoice("critical", _l("Critical"))]
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """Every order action posts this: the version seen, and what the action needs."""
 
     version = IntegerField(validators=[InputRequired()])
@@ -25,7 +26,7 @@ class ActionForm(FlaskForm):
     due = DateTimeLocalField(_l("Due"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
 
-class RaiseForm(FlaskForm):
+class RaiseForm(Form):
     """A work order raised by hand: something seen between rounds, or an owner's complaint."""
 
     site = HiddenField()

@@ -2,10 +2,12 @@
 administration shows team names, never codes, and the categories of the checklist's own kind."""
 import re
 
+import pytest
 from sqlalchemy import select
 
 from app.models import ChecklistTemplate
 from app.services import schedule
+from tests.conftest import csrf_from
 
 ZH = {"Accept-Language": "zh-CN"}
 
@@ -87,3 +89,15 @@ def test_callback_due_is_not_the_orders_due_time():
 
     with force_locale("zh_Hans"):
         assert str(CALLBACK_LABELS["due"]) == "待回访"
+
+
+@pytest.mark.parametrize("language, message", [("zh-CN", "该字段是必填字段。"), ("en", "This field is required.")])
+def test_form_checks_speak_the_users_language_on_every_request(client, demo, language, message):
+    """WTForms' own messages follow the page's language, request after request (they are read once
+    per process and language, not once per request), whichever language asked first."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    for _ in range(2):
+        page = client.get("/login")
+        token = csrf_from(page.get_data(as_text=True))
+        refused = client.post("/login", data={"username": "", "password": "x", "csrf_token": token})
+        assert message in refused.get_data(as_text=True)
