@@ -31,7 +31,8 @@ def configure(login) -> None:
     def unauthorized():
         target = url_for("auth.login", next=_next_path())
         if request.headers.get("HX-Request") == "true":
-            if request.method == "POST":
+            # A change sent from the phone's queue (X-Rounds-Queue) stays there and is sent after login.
+            if request.method == "POST" and not request.headers.get("X-Rounds-Queue"):
                 flash(_l("Your session has ended. Log in to continue; your last change was not saved."),
                       "error")
             # The whole page goes to the login screen, never a login form inside a fragment.

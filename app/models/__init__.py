@@ -6,7 +6,7 @@ from app.models.handover import (
     defect_photo,
 )
 from app.models.photo import Photo
-from app.models.round import Answer, Round, RoundStop, answer_photo
+from app.models.round import Answer, AnswerChange, Round, RoundStop, answer_photo
 from app.models.route import CheckIn, Checkpoint, Route, Schedule, checkpoint_template
 from app.models.site import Area, Site, SlaRule, Team
 from app.models.user import LoginFailure, User, user_site, user_team
@@ -15,7 +15,7 @@ from app.models.workorder import (
 )
 
 __all__ = [
-    "Answer", "Area", "ChecklistItem", "ChecklistTemplate", "Checkpoint", "LoginFailure",
+    "Answer", "AnswerChange", "Area", "ChecklistItem", "ChecklistTemplate", "Checkpoint", "LoginFailure",
     "Photo", "Round", "RoundStop", "Route", "Schedule", "Site", "SiteItemTeam", "SlaRule",
     "Team", "TemplateVersion", "User", "WorkOrder", "WorkOrderEvent", "answer_photo",
     "Notification", "WebhookDelivery", "WorkOrderPhoto", "Building", "Defect", "DefectCheck",

@@ -1,8 +1,8 @@
 """Rounds (one walk of a route in a slot on a date), their stops and answers."""
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.extensions import db
 from app.models.checklist import ChecklistItem, TemplateVersion
@@ -78,6 +78,38 @@ class Answer(db.Model):
 
     stop: Mapped[RoundStop] = relationship()
     item: Mapped[ChecklistItem] = relationship()
+    answered_by = relationship("User")
     photos: Mapped[list[Photo]] = relationship(secondary=answer_photo, order_by="Photo.id")
     # The order a failed answer raised (one per answer, ever): loaded with the answer on the tap path.
     work_order = relationship("WorkOrder", back_populates="answer", uselist=False)
+    # Every change, oldest first: the phone's op id makes a resent change recognisable.
+    changes: Mapped[list["AnswerChange"]] = relationship(back_populates="answer", order_by="AnswerChange.id")
+    # How many changes it has had, where a query loaded it (rounds.WITH_CHANGE_COUNT); else None.
+    change_count: Mapped[int | None] = query_expression()
+
+
+class AnswerChange(db.Model):
+    """One change to an answer as a phone sent it (append-only). `answered_at` is when it was
+    answered on the phone, `received_at` when it arrived; `kept` is False when a later answer from
+    another phone was already stored, so this one is history only."""
+
+    __table_args__ = (UniqueConstraint("op", name="uq_answer_change_op"),
+                      Index("ix_answer_change_answer", "answer_id", "id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id"))
+    op: Mapped[str | None] = mapped_column(String(64))
+    result: Mapped[str | None] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text, default="")
+    photo_count: Mapped[int] = mapped_column(default=0)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kept: Mapped[bool] = mapped_column(default=True)
+
+    answer: Mapped[Answer] = relationship(back_populates="changes")
+    by = relationship("User")
+
+    @property
+    def sent_late(self) -> bool:
+        """Kept on the phone (no signal) and sent later, not as it was tapped."""
+        return self.received_at - self.answered_at > timedelta(minutes=2)

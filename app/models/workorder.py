@@ -144,6 +144,8 @@ class WorkOrderEvent(db.Model):
     # An escalation's or a callback's code; for take-overs, reassignments and changes, JSON of
     # what it was and what it became ({"team": [from_id, to_id]}, {"severity": [...], "due": [...]}).
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The phone's id of the action that added this event: a resent action is recognised (unique).
+    op: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     order: Mapped[WorkOrder] = relationship(back_populates="events")
     actor = relationship("User")

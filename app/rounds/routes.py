@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.forms import EmptyForm
-from app.labels import local_time
+from app.labels import RESULT_LABELS, local_time
 from app.models import Answer, Photo, Round, RoundStop, Schedule
 from app.rounds.forms import AnswerForm
 from app.services import rounds as svc
@@ -105,10 +105,15 @@ def checkpoint_context(rnd: Round, number: int, errors=None, drafts=None) -> dic
                 unanswered=sum(1 for r in rows if not (r["answer"] and r["answer"].result)))
 
 
-def item_context(rnd, stop, item, answer, *, order, error=None, draft_note=None) -> dict:
+def item_context(rnd, stop, item, answer, *, order, error=None, draft_note=None, notice=None,
+                 changes=None) -> dict:
     """One item's row: its answer, its work order (the caller's: a page loads them all at once), any
-    refusal message and unsaved note."""
-    return dict(rnd=rnd, stop=stop, item=item, answer=answer, error=error, order=order, draft_note=draft_note)
+    refusal message and unsaved note, a notice (a later answer from another phone is kept), and how
+    many changes the answer has had (default: as loaded with it)."""
+    if changes is None and answer is not None:
+        changes = answer.change_count
+    return dict(rnd=rnd, stop=stop, item=item, answer=answer, error=error, order=order, draft_note=draft_note,
+                notice=notice, changes=changes or 0)
 
 
 @bp.get("/rounds/<int:round_id>/checkpoints/<int:number>")
@@ -154,11 +159,17 @@ def answer(round_id: int, stop_id: int, item_id: int):
     else:
         try:
             svc.ensure_answerable(rnd)
-            existing = svc.find_answer(db.session, stop, item)  # with its photos and order: looked up once
-            photos = uploaded_photos(form.photos.data, rnd.site, already=len(existing.photos) if existing else 0)
-            saved = svc.answer_item(db.session, rnd, stop, item, current_user,
-                                    result=form.result.data or None, note=form.note.data, photos=photos,
-                                    max_photos=current_app.config["MAX_PHOTOS_PER_ITEM"], existing=existing)
+            # With its photos and order, looked up once; and whether this very tap was stored before.
+            existing, repeat = svc.tap_lookup(db.session, stop, item, form.op.data)
+            if repeat:  # sent again after its reply was lost: store nothing twice
+                saved = svc.Answered(existing, "repeat", existing.change_count)
+            else:
+                photos = uploaded_photos(form.photos.data, rnd.site, already=len(existing.photos) if existing else 0)
+                saved = svc.answer_item(
+                    db.session, rnd, stop, item, current_user, result=form.result.data or None,
+                    note=form.note.data, photos=photos, max_photos=current_app.config["MAX_PHOTOS_PER_ITEM"],
+                    existing=existing, op=form.op.data,
+                    at=svc.answered_time(rnd, form.answered_at.data, form.sent_at.data))
         except PhotoRejected as e:
             error, status = refused(e), 422
         except svc.RoundRefused as e:
@@ -171,11 +182,34 @@ def answer(round_id: int, stop_id: int, item_id: int):
             return render("rounds/checkpoint.html", status_code=status, **ctx)
         return redirect(url_for("rounds.checkpoint", round_id=rnd.id, number=_number_of(rnd, stop))
                         + f"#item-{stop.id}-{item.id}")
-    answer = saved or svc.answers_for(db.session, rnd, [stop]).get((stop.id, item.id))
+    answer = saved.answer if saved else svc.find_answer(db.session, stop, item)
     ctx = item_context(rnd, stop, item, answer, order=answer.work_order if answer is not None else None,
-                       error=error, draft_note=form.note.data if error else None)
+                       error=error, draft_note=form.note.data if error else None,
+                       notice=_superseded(rnd, answer) if saved and saved.outcome == "superseded" else None,
+                       changes=saved.changes if saved else None)
     return render("rounds/_answer_response.html", status_code=status,
                   progress=svc.progress(db.session, rnd), **ctx)
+
+
+def _superseded(rnd: Round, answer: Answer) -> str:
+    """Why the item does not show what this phone sent: a later answer is kept."""
+    return _("A later answer is kept: %(result)s by %(name)s at %(time)s. Yours is in the item's history.",
+             result=RESULT_LABELS[answer.result] if answer.result else _("Not answered"),
+             name=answer.answered_by.display_name if answer.answered_by else "",
+             time=local_time(answer.answered_at, rnd.site.tz))
+
+
+@bp.get("/rounds/<int:round_id>/stops/<int:stop_id>/items/<int:item_id>/history")
+@login_required
+def item_history(round_id: int, stop_id: int, item_id: int):
+    """Every change to one item in this round, from whichever phone, oldest first."""
+    rnd = load(Round, round_id, "view")
+    found = svc.stop_and_item(db.session, rnd, stop_id, item_id)
+    if found is None:
+        abort(404)
+    stop, item = found
+    return render("rounds/history.html", rnd=rnd, stop=stop, item=item, number=_number_of(rnd, stop),
+                  changes=svc.history(db.session, stop, item))
 
 
 @bp.post("/rounds/<int:round_id>/answers/<int:answer_id>/photos/<int:photo_id>/remove")

@@ -1,14 +1,15 @@
 """Walking a round: start, answer items (idempotently), finish, progress."""
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload, with_expression
 
-from app.models import Answer, ChecklistItem, Photo, Round, RoundStop, Site, TemplateVersion, User, WorkOrder
+from app.models import Answer, AnswerChange, ChecklistItem, Photo, Round, RoundStop, Site, TemplateVersion, User, WorkOrder
 from app.models.round import RESULTS
 from app.models.types import utcnow
 from app.services import schedule, workorders
@@ -131,6 +132,12 @@ def today_page(session, sites: list[Site], now: datetime | None = None) -> dict:
     return dict(sites=listed, unanswered={rid: p.total - p.answered for rid, p in progress.items()})
 
 
+# Loads Answer.change_count in the answer's own statement (the item links to its history when > 1).
+WITH_CHANGE_COUNT = with_expression(
+    Answer.change_count,
+    select(func.count(AnswerChange.id)).where(AnswerChange.answer_id == Answer.id).correlate(Answer).scalar_subquery())
+
+
 def answers_for(session, rnd: Round, stops: list[RoundStop]) -> dict[tuple[int, int], Answer]:
     """Existing answers for the given stops, keyed by (stop id, item id)."""
     ids = [s.id for s in stops]
@@ -156,7 +163,7 @@ def checkpoint_rows(session, rnd: Round, stops: list[RoundStop]) -> list[ItemRow
                     .options(joinedload(TemplateVersion.template), selectinload(TemplateVersion.items))).all()
     answers = {(a.stop_id, a.item_id): a for a in session.scalars(
         select(Answer).where(Answer.round_id == rnd.id, Answer.stop_id.in_([s.id for s in stops]))
-        .options(selectinload(Answer.photos)))}
+        .options(selectinload(Answer.photos), WITH_CHANGE_COUNT))}
     ids = [a.id for a in answers.values()]
     orders = {o.answer_id: o for o in session.scalars(
         select(WorkOrder).where(WorkOrder.answer_id.in_(ids)).options(joinedload(WorkOrder.team)))} if ids else {}
@@ -169,17 +176,43 @@ def checkpoint_rows(session, rnd: Round, stops: list[RoundStop]) -> list[ItemRow
 
 
 def _create_answer(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user: User,
-                   result: str | None = None, note: str = "", photos=()) -> Answer | None:
-    """Insert a new answer; None if a concurrent request inserted the same (stop, item) first."""
+                   result: str | None = None, note: str = "", photos=(), *, at: datetime | None = None,
+                   op: str | None = None) -> Answer | None:
+    """Insert a new answer and its first change; None if a concurrent request inserted the same
+    (stop, item) first, or the same change (`op`) was stored a moment ago."""
+    at = at or utcnow()
     answer = Answer(round_id=rnd.id, stop_id=stop.id, item_id=item.id, result=result, note=note,
-                    answered_by_id=user.id, answered_at=utcnow(), photos=list(photos), work_order=None)
+                    answered_by_id=user.id, answered_at=at, photos=list(photos), work_order=None)
     try:
         # Savepoint: a resent request may insert the same (stop, item) at the same moment.
         with session.begin_nested():
             session.add(answer)
+            session.add(_change(answer, user, op, at, kept=True))
         return answer
     except IntegrityError:
         return None
+
+
+def _change(answer: Answer, user: User, op: str | None, at: datetime, *, kept: bool,
+            result: str | None = None, note: str | None = None, photo_count: int | None = None) -> AnswerChange:
+    """The history row of one change (by default: the answer as it now stands)."""
+    return AnswerChange(answer=answer, op=op, by_id=user.id, answered_at=at, received_at=utcnow(), kept=kept,
+                        result=answer.result if result is None and kept else result,
+                        note=answer.note if note is None else note,
+                        photo_count=len(answer.photos) if photo_count is None else photo_count)
+
+
+# A phone's clock may be off, and a change may wait hours on the phone: its time is when it was
+# answered by the phone's clock, moved by how far that clock is from ours (its own send time against
+# our receive time), and never before the round started or after now.
+def answered_time(rnd: Round, answered_at: datetime | None, sent_at: datetime | None,
+                  now: datetime | None = None) -> datetime:
+    """When a change was made, in server time, from the phone's answered-at and sent-at times."""
+    now = now or utcnow()
+    if answered_at is None:
+        return now
+    skew = (now - sent_at) if sent_at is not None else timedelta(0)
+    return max(min(answered_at + skew, now), rnd.started_at or now)
 
 
 def stop_and_item(session, rnd: Round, stop_id: int, item_id: int) -> tuple[RoundStop, ChecklistItem] | None:
@@ -195,23 +228,61 @@ def stop_and_item(session, rnd: Round, stop_id: int, item_id: int) -> tuple[Roun
 
 def find_answer(session, stop: RoundStop, item: ChecklistItem) -> Answer | None:
     """The item's answer with its photos and its work order, in one statement (the tap path)."""
-    return session.scalars(
-        select(Answer).where(Answer.stop_id == stop.id, Answer.item_id == item.id)
-        .options(joinedload(Answer.photos), joinedload(Answer.work_order).joinedload(WorkOrder.team))
-    ).unique().one_or_none()
+    return tap_lookup(session, stop, item, None)[0]
+
+
+def tap_lookup(session, stop: RoundStop, item: ChecklistItem, op: str | None) -> tuple[Answer | None, bool]:
+    """The item's answer (as find_answer) and whether the change `op` was already applied to it —
+    a tap sent again after its reply was lost — in the same one statement."""
+    seen = (select(AnswerChange.id).where(AnswerChange.answer_id == Answer.id, AnswerChange.op == op)
+            .correlate(Answer).exists()) if op else literal(False)
+    row = session.execute(
+        select(Answer, seen).where(Answer.stop_id == stop.id, Answer.item_id == item.id)
+        .options(joinedload(Answer.photos), joinedload(Answer.work_order).joinedload(WorkOrder.team),
+                 WITH_CHANGE_COUNT)
+    ).unique().first()
+    return (row[0], bool(row[1])) if row else (None, False)
+
+
+def _record_change(session, answer: Answer, user: User, op: str | None, at: datetime, *, kept: bool,
+                   result: str | None, note: str, photo_count: int) -> bool:
+    """Add a change to an existing answer's history; False if a change with this `op` is stored
+    already (the same change sent twice at once). One INSERT … ON CONFLICT DO NOTHING: no savepoint."""
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(AnswerChange)
+    stored = session.execute(
+        insert.values(answer_id=answer.id, op=op, result=result, note=note, photo_count=photo_count,
+                      by_id=user.id, answered_at=at, received_at=utcnow(), kept=kept)
+        .on_conflict_do_nothing(index_elements=["op"]).returning(AnswerChange.id)
+    ).first()
+    return stored is not None
 
 
 _LOOK_UP = object()
 
 
+@dataclass(frozen=True)
+class Answered:
+    """What one change did. `outcome`: "saved"; "repeat" — this change (its op) was stored before, so
+    nothing is stored twice; "superseded" — a later answer is already stored, so this one is kept in
+    the item's history only (its photos are added: evidence is never dropped)."""
+
+    answer: Answer | None
+    outcome: str = "saved"
+    changes: int | None = None  # how many changes the answer has had, this one included (None: unknown)
+
+
 def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user: User, *,
                 result: str | None, note: str | None = None, photos: list[Photo] = (),
-                max_photos: int = 10, existing=_LOOK_UP) -> Answer:
+                max_photos: int = 10, existing=_LOOK_UP, op: str | None = None,
+                at: datetime | None = None) -> Answered:
     """Record an answer; failing raises the item's work order, un-failing cancels it.
 
     `result=None` keeps the current result (a note or photos only). An answer holds at most
     `max_photos` photos (PhotoRejected beyond). Nothing is written when refused. `existing` is the
     answer from find_answer when the caller has it (None: unanswered), so it is not looked up twice.
+    `op` is the phone's id of this change (applied once, however often it is sent); `at` when it
+    was answered (answered_time; default now): the later answer of an item wins.
     """
     ensure_answerable(rnd)
     if result is not None and result not in RESULTS:
@@ -228,19 +299,32 @@ def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user:
     if final == "fail" and item.photo_required_on_fail and not has_photo:
         raise RoundRefused(_l("A photo is required to fail this item. Take a photo, then tap Fail again."))
 
+    at = at or utcnow()
     clean_note = note.strip()[:2000] if note is not None else None
     answer = None if existing else _create_answer(session, rnd, stop, item, user, final,
-                                                  clean_note or "", photos)
-    before = None
+                                                  clean_note or "", photos, at=at, op=op)
+    before, changes = None, 1
     if answer is None:  # an update, or a resent request that lost the race to insert
         answer = existing or find_answer(session, stop, item)
-        before = answer.result
+        if answer is None:  # the insert collided on this very op, whose answer is not ours to see
+            raise RoundRefused(_l("This change was already saved."))
+        later = answer.answered_at is not None and at < answer.answered_at
+        # First, so a change sent twice at once collides before it changes anything.
+        if not _record_change(session, answer, user, op, at, kept=not later, result=final,
+                              note=clean_note if clean_note is not None else answer.note,
+                              photo_count=len(set(have) | set(photos))):
+            return Answered(answer, "repeat", answer.change_count)
         for photo in photos:
             if photo not in answer.photos:
                 answer.photos.append(photo)
+        changes = answer.change_count + 1 if answer.change_count is not None else None
+        if later:
+            session.flush()
+            return Answered(answer, "superseded", changes)
+        before = answer.result
         if clean_note is not None:
             answer.note = clean_note
-        answer.result, answer.answered_by_id, answer.answered_at = final, user.id, utcnow()
+        answer.result, answer.answered_by_id, answer.answered_at = final, user.id, at
         session.flush()
 
     raises_orders = item.version.template.on_fail == "work_order"
@@ -248,7 +332,15 @@ def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user:
         workorders.raise_for_answer(session, answer, user)
     elif raises_orders and before == "fail" and final in ("pass", "na"):
         workorders.cancel_for_answer(session, answer, user)
-    return answer
+    return Answered(answer, "saved", changes)
+
+
+def history(session, stop: RoundStop, item: ChecklistItem) -> list[AnswerChange]:
+    """An item's changes in this round, oldest first, with who made them."""
+    return list(session.scalars(
+        select(AnswerChange).join(Answer, AnswerChange.answer_id == Answer.id)
+        .where(Answer.stop_id == stop.id, Answer.item_id == item.id)
+        .options(joinedload(AnswerChange.by)).order_by(AnswerChange.answered_at, AnswerChange.id)))
 
 
 def pass_remaining(session, rnd: Round, stops: list[RoundStop], user: User) -> int:
@@ -266,6 +358,7 @@ def pass_remaining(session, rnd: Round, stops: list[RoundStop], user: User) -> i
                     continue  # answered by a concurrent request just now: leave it
             else:
                 answer.result, answer.answered_by_id, answer.answered_at = "pass", user.id, utcnow()
+                session.add(_change(answer, user, None, answer.answered_at, kept=True))
             count += 1
     return count
 

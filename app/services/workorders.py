@@ -67,10 +67,11 @@ def due_at(session, team: Team, severity: str, raised_at: datetime) -> datetime:
 
 
 def record_event(session, order: WorkOrder, kind: str, actor: User | None,
-                 to_status: str | None = None, note: str = "", detail: str = "") -> WorkOrderEvent:
-    """Append one event and move the order to `to_status` (if given)."""
+                 to_status: str | None = None, note: str = "", detail: str = "",
+                 at: datetime | None = None) -> WorkOrderEvent:
+    """Append one event (at `at`, default now) and move the order to `to_status` (if given)."""
     event = WorkOrderEvent(
-        order=order, kind=kind, actor_id=actor.id if actor else None, at=utcnow(),
+        order=order, kind=kind, actor_id=actor.id if actor else None, at=at or utcnow(),
         from_status=order.status, to_status=to_status or order.status, note=note, detail=detail,
     )
     if to_status:
@@ -93,14 +94,15 @@ def new_order(session, *, site, team: Team, source: str, severity: str, title_zh
     )
     session.add(order)
     session.flush()
-    event = record_event(session, order, "created", actor, "open")
+    event = record_event(session, order, "created", actor, "open", at=now)
     _attach(session, order, event, photos, "before")
     webhooks.enqueue(session, order, "raised")
     return order
 
 
 def raise_for_answer(session, answer: Answer, actor: User) -> WorkOrder:
-    """The order for a failed answer: created once, restored if it was cancelled, else left alone."""
+    """The order for a failed answer: created once, restored if it was cancelled, else left alone.
+    It is raised at the time the item was answered (a fail sent late from a phone keeps its time)."""
     order = answer.work_order  # loaded with the answer (or known to be none for a new one)
     if order is not None:
         if order.status == "cancelled":
@@ -114,7 +116,8 @@ def raise_for_answer(session, answer: Answer, actor: User) -> WorkOrder:
         with session.begin_nested():
             order = new_order(session, site=stop.round.site, team=team, source="round",
                               severity=item.severity, title_zh=item.text_zh, title_en=item.text_en,
-                              actor=actor, area_id=stop.area_id, answer=answer, item_id=item.id)
+                              actor=actor, area_id=stop.area_id, answer=answer, item_id=item.id,
+                              now=answer.answered_at)
     except IntegrityError:
         order = session.scalar(select(WorkOrder).where(WorkOrder.answer_id == answer.id))
     return order

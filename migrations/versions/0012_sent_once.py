@@ -13,8 +13,6 @@ Existing answers get one history row each, as they stand.
 from alembic import op
 import sqlalchemy as sa
 
-from app.models.types import UTCDateTime
-
 
 revision = '0012'
 down_revision = '0011'
@@ -32,8 +30,8 @@ def upgrade():
         sa.Column("note", sa.Text, nullable=False, server_default=""),
         sa.Column("photo_count", sa.Integer, nullable=False, server_default="0"),
         sa.Column("by_id", sa.Integer, sa.ForeignKey("user.id"), nullable=True),
-        sa.Column("answered_at", UTCDateTime(), nullable=False),
-        sa.Column("received_at", UTCDateTime(), nullable=False),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("kept", sa.Boolean, nullable=False, server_default=sa.true()),
         sa.UniqueConstraint("op", name="uq_answer_change_op"),
     )

@@ -66,7 +66,7 @@ def raise_two_orders(demo) -> tuple[int, int]:
         images = normalise_all([data], long_edge=cfg["PHOTO_LONG_EDGE"], thumb_edge=cfg["THUMB_LONG_EDGE"])
         photos = store_photos(db.session, current_app.extensions["photo_store"], demo.site, sup, images)
         answer = answer_item(db.session, rnd, stop, item, sup, result="fail", note=f"{code} seen",
-                             photos=photos)
+                             photos=photos).answer
         ids.append(db.session.scalar(db.select(WorkOrder.id).where(WorkOrder.answer_id == answer.id)))
     db.session.commit()
     return ids[0], ids[1]
