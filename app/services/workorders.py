@@ -195,20 +195,29 @@ def _attach(session, order: WorkOrder, event: WorkOrderEvent, photos, kind: str)
 def act(session, order: WorkOrder, user: User, action: str, *, version: int | None = None,
         note: str = "", photos: list[Photo] = (), team: Team | None = None,
         severity: str | None = None, due: datetime | None = None, outcome: str | None = None,
-        now: datetime | None = None) -> WorkOrderEvent:
+        now: datetime | None = None, op: str | None = None) -> WorkOrderEvent:
     """Do one lifecycle action (see lifecycle.LIFECYCLE), append its event, flush (the caller commits).
-    Refusals raise OrderRefused; StaleOrder if someone changed the order first (its version moved on)."""
+    Refusals raise OrderRefused; StaleOrder if someone changed the order first (its version moved on).
+    `op` is the phone's id of the action: its event carries it, so the action sent again is known
+    (done_before) and two copies at once cannot both be stored (unique)."""
     step = STEPS[action]
     _check(order, user, step, version)
     note = (note or "").strip()[:2000]
     _require(step, note=note, photos=photos, outcome=outcome)
     event = EFFECTS.get(action, _plain)(session, order, user, step, note=note, photos=photos, team=team,
                                         severity=severity, due=due, outcome=outcome, now=now or utcnow())
+    event.op = op
     try:
         session.flush()  # the version check: two people acting on one order cannot both win
-    except StaleDataError as exc:
+    except (StaleDataError, IntegrityError) as exc:  # (IntegrityError: the same op sent twice at once)
         raise StaleOrder() from exc
     return event
+
+
+def done_before(session, order: WorkOrder, op: str | None) -> bool:
+    """Was this action (the phone's id for it) already done on the order? (A resend after a lost reply.)"""
+    return op is not None and session.scalar(
+        select(WorkOrderEvent.id).where(WorkOrderEvent.order_id == order.id, WorkOrderEvent.op == op)) is not None
 
 
 def _plain(session, order, user, step, *, note, **_):

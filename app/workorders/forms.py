@@ -6,7 +6,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from app.forms import Form
+from app.forms import Form, OpField
 
 SEVERITY_CHOICES = [SelectChoice("minor", _l("Minor")), SelectChoice("major", _l("Major")),
                     SelectChoice("critical", _l("Critical"))]
@@ -24,6 +24,7 @@ class ActionForm(Form):
     team = SelectField(_l("New team"), coerce=int, validators=[Optional()], validate_choice=False)
     severity = SelectField(_l("Severity"), choices=SEVERITY_CHOICES, validators=[Optional()])
     due = DateTimeLocalField(_l("Due"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    op = OpField()  # the phone's id of this action (app.js), so a resend is done once
 
 
 class RaiseForm(Form):

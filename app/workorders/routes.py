@@ -110,6 +110,8 @@ def act(order_id: int, segment: str):
     form.team.choices = [SelectChoice(t.id, t.t()) for t in order.site.teams]
     if not form.validate_on_submit():
         return _refused(order, form, action, _("Check the form and try again."), 422)
+    if svc.done_before(db.session, order, form.op.data):  # sent again after its reply was lost: done
+        return redirect(safe_next(request.form.get("next"), url_for("workorders.show", order_id=order.id)))
     try:
         photos = uploaded_photos(form.photos.data, order.site)
         team = db.session.get(Team, form.team.data) if action == "reassign" and form.team.data else None
@@ -117,7 +119,7 @@ def act(order_id: int, segment: str):
         svc.act(db.session, order, current_user, action, version=form.version.data,
                 note=form.note.data or "", photos=photos, team=team,
                 severity=form.severity.data if action == "change" else None, due=due,
-                outcome=form.outcome.data)
+                outcome=form.outcome.data, op=form.op.data)
     except svc.StaleOrder as e:
         message = refused(e)
         db.session.refresh(order)

@@ -436,3 +436,35 @@ def test_a_refusal_comes_back_at_its_form_with_the_text_kept(client, auth, raise
     assert form.index(message) < form.index("Take the after photo")  # the message leads the form
     assert 'class="error refusal" role="alert"' in form
     assert ">swept the whole road</textarea>" in form
+
+
+def test_a_resolve_sent_twice_from_the_phone_is_done_once(client, auth, raised, session):
+    """A crew member resolves in the pump room; the phone sends it again when the reply was lost.
+    The second copy (same op, same version) is answered as done: one resolve, one after photo. A
+    different change on the old version is still a conflict, shown, not lost."""
+    from app.models import Photo, WorkOrderEvent
+
+    order = raised[0]
+    auth.login("crew.cleaning")
+    act(client, auth, order, "take")
+    act(client, auth, order, "start")
+    session.refresh(order)
+    version = order.version
+    photos_before = session.query(Photo).count()
+    for attempt in range(2):
+        resp = act(client, auth, order, "resolve", version=version, note="pump room cleaned",
+                   op="3f1c2a9e-7d41-4b8a-9c1e-5a6b7c8d9e0f",
+                   photos=(io.BytesIO(jpeg_bytes(color=(0, 200, 0))), "after.jpg"))
+        assert resp.status_code == 302 and resp.headers["Location"] == f"/orders/{order.id}"
+        if attempt == 0:  # the copy arrives twenty minutes later, when the phone finds signal
+            for event in session.scalars(select(WorkOrderEvent).where(WorkOrderEvent.order_id == order.id)):
+                event.at -= timedelta(minutes=20)
+            session.commit()
+    session.refresh(order)
+    resolved = session.scalars(select(WorkOrderEvent).where(WorkOrderEvent.order_id == order.id,
+                                                            WorkOrderEvent.kind == "resolved")).all()
+    assert len(resolved) == 1 and len(order.after_photos) == 1
+    assert session.query(Photo).count() == photos_before + 1
+    stale = act(client, auth, order, "comment", version=version, note="later note",
+                op="9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d")
+    assert stale.status_code == 409
