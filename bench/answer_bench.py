@@ -37,6 +37,7 @@ import io  # noqa: E402
 import pstats  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
+import uuid  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
 from datetime import datetime, timedelta, timezone  # noqa: E402
 
@@ -107,7 +108,7 @@ def checkpoint_token(client, round_id: int) -> str:
 
 def reset_round(app, round_id: int):
     """Forget today's round's answers, their orders, and the bare rows: each phase starts equal."""
-    from app.models import Answer, WorkOrder, WorkOrderEvent, answer_photo
+    from app.models import Answer, AnswerChange, WorkOrder, WorkOrderEvent, answer_photo
 
     with app.app_context():
         ans = select(Answer.id).where(Answer.round_id == round_id)
@@ -116,6 +117,7 @@ def reset_round(app, round_id: int):
             conn.execute(delete(WorkOrderEvent.__table__).where(WorkOrderEvent.order_id.in_(orders)))
             conn.execute(delete(WorkOrder.__table__).where(WorkOrder.answer_id.in_(ans)))
             conn.execute(delete(answer_photo).where(answer_photo.c.answer_id.in_(ans)))
+            conn.execute(delete(AnswerChange.__table__).where(AnswerChange.answer_id.in_(ans)))
             conn.execute(delete(Answer.__table__).where(Answer.round_id == round_id))
             conn.execute(delete(bench_bare))
         db.session.remove()
@@ -315,9 +317,12 @@ class Target:
     def post_answer(self, stop_id, item_id, result):
         h = dict(self.headers, **{"HX-Target": f"item-{stop_id}-{item_id}",
                                   "HX-Trigger": f"item-{stop_id}-{item_id}"})
-        # What the browser sends for the item form (multipart: its file input is empty).
+        # What the browser sends for the item form (multipart: its file input is empty), with the
+        # tap's id and the phone's times that static/app.js adds to every tap.
+        now = datetime.now(timezone.utc).isoformat()
         data = {"csrf_token": self.token, "result": result, "note": "",
-                "photos": (io.BytesIO(b""), "", "application/octet-stream")}
+                "photos": (io.BytesIO(b""), "", "application/octet-stream"),
+                "op": str(uuid.uuid4()), "answered_at": now, "sent_at": now}
         return self.client.post(f"/rounds/{self.info['round_id']}/stops/{stop_id}/items/{item_id}",
                                 data=data, headers=h, content_type="multipart/form-data")
 
