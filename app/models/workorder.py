@@ -22,7 +22,9 @@ SOURCES = ("round", "handover", "manual", "complaint")
 
 class WorkOrder(db.Model):
     __table_args__ = (Index("ix_work_order_team_status_due", "team_id", "status", "due_at"),
-                      Index("ix_work_order_site_status_closed", "site_id", "status", "closed_at"))
+                      # The dashboard's per-site figures read only this index (due, fixed, reopened).
+                      Index("ix_work_order_site_figures", "site_id", "status", "closed_at", "due_at", "resolved_at",
+                            "reopen_count"))
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
