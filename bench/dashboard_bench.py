@@ -2,12 +2,19 @@
 
 Run from the project root:
 
-    .venv/bin/python bench/dashboard_bench.py [--sites 50] [--days 365] [--backends sqlite,postgresql]
-                                              [--repeat 5] [--sqlite-analyze]
+    .venv/bin/python bench/dashboard_bench.py [--sites 50] [--days 365 | --answers 10M] [--backends sqlite,postgresql]
+                                              [--repeat 20] [--sqlite-analyze] [--no-export]
+    .venv/bin/python bench/dashboard_bench.py --scales 100k,10M [--sites 50] [--backends ...]
 
 Per backend: the schema by the real migrations, the demo seed, then --sites more sites (five teams,
 the eleven areas, the morning and afternoon routes, a supervisor each) and --days of history per
-added site, bulk-loaded (executemany on SQLite, COPY on PostgreSQL) in big batches:
+added site, bulk-loaded (executemany on SQLite, COPY on PostgreSQL) in big batches. --answers N
+(100k, 2.5M, 10M...) sets --days instead: as many days as the --sites need for about N answers (a
+site walks ~220 answers a day), so a larger N is a longer history of the same sites.
+
+--scales A,B,...: per backend, a fresh database for each size (--answers A, then B...), the same
+measurements on each (no CSV export), then the figures side by side with the largest size's ratio
+to the smallest's, against the bound that it be no worse than 3x.
 
 * two rounds a day per site: ~85% on time, ~12% late, ~3% missed (materialised, never started);
 * every walked round has its stops (the template versions frozen) and an answer for every item,
@@ -23,7 +30,9 @@ for one loaded site and for all sites, and GET /manage/dashboard?site=<id> and ?
 the Flask test client (in process), each --repeat times after one warm-up (which writes nothing:
 today's rounds are planned, not saved). Then EXPLAIN (ANALYZE on PostgreSQL, QUERY PLAN on
 SQLite) of the slowest dashboard query, and every dashboard query's plan is checked for full
-scans of answer/work_order.
+scans of answer/work_order. The p95 of --repeat 5 is nearly the slowest run (one garbage-collector
+pass of the whole process, ~70 ms on a slow machine, can make it); the default is 20, and the
+collector's full passes during the timed requests are counted and printed.
 
 PostgreSQL gets VACUUM ANALYZE after the load (what autovacuum would have done by then); SQLite
 gets no ANALYZE unless --sqlite-analyze (the app never runs it). Prints figures; asserts nothing.
@@ -41,6 +50,7 @@ import secrets  # noqa: E402
 os.environ["ROUNDS_SECRET_KEY"] = secrets.token_hex(32)
 
 import argparse  # noqa: E402
+import gc  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
@@ -493,9 +503,18 @@ def time_page(client, url: str, repeat: int) -> dict:
     the site list, the template and the response)."""
     from app.services import dashboard
 
-    out = dict(ms=[], q=[], build_ms=[], status=Counter(), bytes=0)
+    out = dict(ms=[], q=[], build_ms=[], status=Counter(), bytes=0, gc2=[])
     inner = []
     real_build = dashboard.build
+    gc_start = []
+
+    def on_gc(phase, gc_info):  # full passes of the collector while a timed request runs
+        if gc_info["generation"] != 2:
+            return
+        if phase == "start":
+            gc_start.append(time.perf_counter())
+        elif gc_start:
+            out["gc2"].append((time.perf_counter() - gc_start.pop()) * 1000)
 
     def timed_build(*a, **kw):
         t = time.perf_counter()
@@ -511,9 +530,11 @@ def time_page(client, url: str, repeat: int) -> dict:
         for _ in range(repeat):
             inner.clear()
             QC.reset()
+            gc.callbacks.append(on_gc)
             t0 = time.perf_counter()
             r = client.get(url)
             out["ms"].append((time.perf_counter() - t0) * 1000)
+            gc.callbacks.remove(on_gc)
             out["q"].append(QC.n)
             out["build_ms"].append(sum(inner))
             out["status"][r.status_code] += 1
@@ -534,8 +555,11 @@ def per_statement(captures: list[list]) -> list[dict]:
     return rows
 
 
-def explain(backend: str, sql: str, params, analyze: bool) -> list[str]:
+def explain(backend: str, sql: str, params, analyze: bool, setup: tuple = ()) -> list[str]:
+    """The plan of a statement, after the session settings (`setup`: SET statements) it ran under."""
     with db.engine.connect() as conn:
+        for stmt in setup:
+            conn.exec_driver_sql(stmt)
         if backend == "postgresql":
             prefix = "EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN "
             return [row[0] for row in conn.exec_driver_sql(prefix + sql, params)]
@@ -572,20 +596,23 @@ def one_line(sql: str, width: int = 150) -> str:
 
 
 def analyse_queries(backend: str, label: str, stmts: list[dict]) -> dict:
-    """Per distinct SELECT: count, median ms, full scans; EXPLAIN of the slowest one."""
+    """Per distinct SELECT: count, median ms, full scans; EXPLAIN of the slowest one (under the SET
+    statements the dashboard ran, e.g. PostgreSQL's parallel workers turned off)."""
     distinct = {}
+    setup = tuple(dict.fromkeys(s["sql"] for s in stmts if s["sql"].lstrip().upper().startswith("SET ")))
     for s in stmts:
-        if not s["sql"].lstrip().upper().startswith("SELECT"):
+        if not s["sql"].lstrip().upper().startswith(("SELECT", "WITH")):
             continue
         d = distinct.setdefault(s["sql"], dict(n=0, total=0.0, worst=None))
         d["n"] += 1
         d["total"] += s["ms"]
         if d["worst"] is None or s["ms"] > d["worst"]["ms"]:
             d["worst"] = s
-    print(f"\n  [{backend}] dashboard statements, {label} (median ms over the repeats; distinct SELECTs):")
+    print(f"\n  [{backend}] dashboard statements, {label} (median ms over the repeats; distinct SELECTs"
+          + (f"; run after {'; '.join(setup)}" if setup else "") + "):")
     scans = {}
     for sql, d in sorted(distinct.items(), key=lambda kv: -kv[1]["total"]):
-        plan = explain(backend, sql, d["worst"]["params"], analyze=False)
+        plan = explain(backend, sql, d["worst"]["params"], analyze=False, setup=setup)
         fs = full_scans(backend, plan)
         scans[sql] = fs
         print(f"    {d['n']:>3} x  total {d['total']:8.2f} ms  max {d['worst']['ms']:8.2f} ms  {one_line(sql, 110)}")
@@ -599,7 +626,7 @@ def analyse_queries(backend: str, label: str, stmts: list[dict]) -> dict:
     print(f"    params (first 12): {shown}")
     kind = "EXPLAIN (ANALYZE, BUFFERS)" if backend == "postgresql" else "EXPLAIN QUERY PLAN"
     print(f"  {kind}:")
-    plan = explain(backend, slowest["sql"], params, analyze=True)
+    plan = explain(backend, slowest["sql"], params, analyze=True, setup=setup)
     for line in plan:
         print("    " + line)
     fs = full_scans(backend, plan)
@@ -618,19 +645,32 @@ def fmt_q(values: list[int]) -> str:
     return f"{lo}" if lo == hi else f"{lo}-{hi} (median {statistics.median(values):g})"
 
 
-def run_backend(backend: str, args, cleanup: list) -> dict:
-    dbs = Databases(backend, cleanup, "dashboard-bench")
-    t0 = time.perf_counter()
-    app = make_app(dbs.url("dashboard_bench"), dbs.photo_dir("dashboard_bench"), SWEEP_INTERVAL_SECONDS=60)
-    info = prepare(app, args.sites)
-    print(f"[{backend}] schema, demo seed and {args.sites} sites in {time.perf_counter() - t0:.1f} s "
-          f"({len(info['all_ids'])} sites in all)", flush=True)
+def answers_per_site_day(app, info: dict) -> float:
+    """How many answers an added site's day brings on average (its walked rounds' items)."""
+    with app.app_context():
+        plans, _, _ = plan_sites(db.session, info, random.Random(7))
+        db.session.remove()
+    return statistics.fmean(sum(sp["n_items"] for sp in p.schedules) for p in plans) * (1 - MISSED)
 
-    load = load_history(app, info, args.days, args.sqlite_analyze)
+
+def run_backend(backend: str, args, dbs: Databases, answers: int | None = None, export: bool = True) -> dict:
+    """Load a fresh database of this backend (--days, or the days `answers` need) and measure it."""
+    name = "dashboard_bench" if answers is None else f"dashboard_bench_{answers}"
+    t0 = time.perf_counter()
+    app = make_app(dbs.url(name), dbs.photo_dir(name), SWEEP_INTERVAL_SECONDS=60)
+    info = prepare(app, args.sites)
+    days = args.days
+    if answers is not None:
+        days = max(1, round(answers / (args.sites * answers_per_site_day(app, info))))
+    print(f"[{backend}] schema, demo seed and {args.sites} sites in {time.perf_counter() - t0:.1f} s "
+          f"({len(info['all_ids'])} sites in all)"
+          + (f"; {days} days of history for ~{answers:,} answers" if answers is not None else ""), flush=True)
+
+    load = load_history(app, info, days, args.sqlite_analyze)
     c = load["counts"]
     post = ("VACUUM ANALYZE" if backend == "postgresql" else
             ("ANALYZE" if args.sqlite_analyze else "no ANALYZE"))
-    print(f"[{backend}] VOLUME: {args.sites} sites x {args.days} days of history. Loaded in "
+    print(f"[{backend}] VOLUME: {args.sites} sites x {days} days of history. Loaded in "
           f"{load['total_s']:.1f} s (generate+write {load['rows_s']:.1f} s, of which DB writes "
           f"{load['write_s']:.1f} s; {post} {load['post_s']:.1f} s)", flush=True)
     print(f"[{backend}] rows now: " + ", ".join(f"{t} {n:,}" for t, n in c.items()))
@@ -639,13 +679,13 @@ def run_backend(backend: str, args, cleanup: list) -> dict:
           f"closed late {load['late_fix']:,}; reopened {load['reopened']:,}; active and overdue now "
           f"{load['overdue_now']:,}", flush=True)
     if backend == "sqlite":
-        size = os.path.getsize(f"{dbs.tmp}/dashboard_bench.db")
+        size = os.path.getsize(f"{dbs.tmp}/{name}.db")
         print(f"[{backend}] database file {size / 2**20:,.0f} MB")
 
     with app.app_context():
         QC.attach(db.engine)
     one = [info["bench_ids"][0]]
-    res = dict(backend=backend, load=load)
+    res = dict(backend=backend, load=load, days=days, answers=answers)
     load_before = os.getloadavg()[0]
     res["build_one"] = time_build(app, one, args.repeat)
     res["build_all"] = time_build(app, info["all_ids"], args.repeat)
@@ -660,16 +700,19 @@ def run_backend(backend: str, args, cleanup: list) -> dict:
     res["page_all"] = time_page(client, "/manage/dashboard?site=all", args.repeat)
     for key, label in (("page_one", f"?site={one[0]}"), ("page_all", "?site=all")):
         p = res[key]
+        gc2 = (f"; full GC passes during them: {len(p['gc2'])} ({', '.join(f'{x:.0f}' for x in p['gc2'])} ms)"
+               if p["gc2"] else "")
         print(f"[{backend}] GET /manage/dashboard{label:<9}: median {statistics.median(p['ms']):8.1f} ms, "
               f"p95 {pct(p['ms'], 95):.1f} ms "
               f"(min {min(p['ms']):.1f}; of which build() median {statistics.median(p['build_ms']):.1f}), "
-              f"statements {fmt_q(p['q'])}, status {dict(p['status'])}, {p['bytes']:,} B", flush=True)
-    res["export"] = time_export(client, one[0], args.days)
-    e = res["export"]
-    print(f"[{backend}] GET /manage/export/answers.csv, one site, {args.days} days: {e['rows']:,} rows, "
-          f"{e['bytes'] / 2**20:,.1f} MB in {e['s']:.1f} s (under tracemalloc); Python heap peak {e['peak_mb']:.1f} MB while "
-          f"streaming; RSS {e['rss_before_mb']:.0f} -> "
-          f"{e['rss_after_mb']:.0f} MB", flush=True)
+              f"statements {fmt_q(p['q'])}, status {dict(p['status'])}, {p['bytes']:,} B{gc2}", flush=True)
+    if export:
+        res["export"] = time_export(client, one[0], days)
+        e = res["export"]
+        print(f"[{backend}] GET /manage/export/answers.csv, one site, {days} days: {e['rows']:,} rows, "
+              f"{e['bytes'] / 2**20:,.1f} MB in {e['s']:.1f} s (under tracemalloc); Python heap peak "
+              f"{e['peak_mb']:.1f} MB while streaming; RSS {e['rss_before_mb']:.0f} -> "
+              f"{e['rss_after_mb']:.0f} MB", flush=True)
     res["load_avg"] = (load_before, os.getloadavg()[0])
     print(f"[{backend}] 1-minute load average {load_before:.2f} -> {res['load_avg'][1]:.2f} during the "
           f"measurements, on {os.cpu_count()} CPUs (above the CPU count, timings are inflated)", flush=True)
@@ -681,6 +724,8 @@ def run_backend(backend: str, args, cleanup: list) -> dict:
         db.session.remove()
         db.engine.dispose()
     res["n_sites"] = len(info["all_ids"])
+    for key in ("build_one", "build_all"):
+        res[key].pop("captures")  # the statements' parameters: not needed any more
     return res
 
 
@@ -717,20 +762,22 @@ def time_export(client, site_id: int, days: int) -> dict:
 
 def summary(results: list[dict], args) -> None:
     print()
-    print(f"Summary: {args.sites} added sites x {args.days} days (+ the demo site), repeat {args.repeat}")
-    print(f"{'backend':<11} {'load s':>7} {'answers':>10} {'orders':>8} {'build 1 site':>22} "
-          f"{'build all':>22} {'GET 1 site':>16} {'GET all':>16} {'load avg':>12}")
+    volume = (f"{args.days} days" if args.answers is None and not args.scales else "days as the answers need")
+    print(f"Summary: {args.sites} added sites x {volume} (+ the demo site), repeat {args.repeat}")
+    print(f"{'backend':<11} {'days':>5} {'load s':>7} {'answers':>11} {'orders':>8} {'build 1 site':>22} "
+          f"{'build all':>22} {'GET 1 site p50/p95':>26} {'GET all p50/p95':>26} {'bytes 1/all':>15} {'load avg':>12}")
     for r in results:
         c = r["load"]["counts"]
         b1, ba, p1, pa = r["build_one"], r["build_all"], r["page_one"], r["page_all"]
-        print(f"{r['backend']:<11} {r['load']['total_s']:7.1f} {c['answer']:>10,} {c['work_order']:>8,} "
+        print(f"{r['backend']:<11} {r['days']:>5} {r['load']['total_s']:7.1f} {c['answer']:>11,} {c['work_order']:>8,} "
               f"{statistics.median(b1['ms']):8.1f} ms {fmt_q(b1['q']):>10} q "
               f"{statistics.median(ba['ms']):8.1f} ms {fmt_q(ba['q']):>10} q "
-              f"{statistics.median(p1['ms']):7.1f} ms {fmt_q(p1['q']):>5} q "
-              f"{statistics.median(pa['ms']):7.1f} ms {fmt_q(pa['q']):>5} q "
+              f"{statistics.median(p1['ms']):7.1f} /{pct(p1['ms'], 95):6.1f} ms {fmt_q(p1['q']):>5} q "
+              f"{statistics.median(pa['ms']):7.1f} /{pct(pa['ms'], 95):6.1f} ms {fmt_q(pa['q']):>5} q "
+              f"{p1['bytes']:>7,}/{pa['bytes']:<7,} "
               f"{r['load_avg'][0]:5.2f}->{r['load_avg'][1]:5.2f}")
-    print("(build: median wall ms of dashboard.build on a fresh session; GET: median wall ms through the"
-          " test client, logged in as a manager of every site; q = SQL statements)")
+    print("(build: median wall ms of dashboard.build on a fresh session; GET: median and p95 wall ms through"
+          " the test client, logged in as a manager of every site; q = SQL statements)")
     for r in results:
         for key in ("q_one", "q_all"):
             scans = r[key]["scans"]
@@ -742,22 +789,89 @@ def summary(results: list[dict], args) -> None:
                 print(f"  {r['backend']:<11} {label:<9} no full scan of answer or work_order")
 
 
+BOUND = 3.0  # the largest size's figure may be at most this many times the smallest's
+
+
+def compare_scales(results: list[dict]) -> None:
+    """Per backend, the sizes side by side and the largest's ratio to the smallest's (p50 and p95)."""
+    print()
+    print(f"Scales: the dashboard at each size, and the largest size's figure over the smallest's "
+          f"(bound: no worse than {BOUND:g}x)")
+    for backend in dict.fromkeys(r["backend"] for r in results):
+        rows = sorted((r for r in results if r["backend"] == backend), key=lambda r: r["load"]["counts"]["answer"])
+        print(f"  {backend}")
+        print(f"    {'answers':>11} {'days':>5} {'load s':>7}  {'GET all p50':>11} {'p95':>7}  {'GET 1 site p50':>14} "
+              f"{'p95':>7}  {'build all':>9}  {'q all/1':>7}  {'bytes all/1':>15}")
+        for r in rows:
+            pa, p1 = r["page_all"], r["page_one"]
+            print(f"    {r['load']['counts']['answer']:>11,} {r['days']:>5} {r['load']['total_s']:7.1f}  "
+                  f"{statistics.median(pa['ms']):8.1f} ms {pct(pa['ms'], 95):7.1f}  "
+                  f"{statistics.median(p1['ms']):11.1f} ms {pct(p1['ms'], 95):7.1f}  "
+                  f"{statistics.median(r['build_all']['ms']):6.1f} ms  "
+                  f"{fmt_q(pa['q']):>3}/{fmt_q(p1['q']):<3}  {pa['bytes']:>7,}/{p1['bytes']:<7,}")
+        if len(rows) < 2:
+            continue
+        small, big = rows[0], rows[-1]
+        for key, label in (("page_all", "all sites"), ("page_one", "one site")):
+            for stat, fn in (("p50", statistics.median), ("p95", lambda v: pct(v, 95))):
+                a, b = fn(small[key]["ms"]), fn(big[key]["ms"])
+                ratio = b / a
+                print(f"    GET {label:<9} {stat}: {a:7.1f} ms at {small['load']['counts']['answer']:,} answers -> "
+                      f"{b:7.1f} ms at {big['load']['counts']['answer']:,}: x{ratio:.2f} "
+                      f"({'within' if ratio <= BOUND else 'OVER'} the {BOUND:g}x bound)")
+
+
+def parse_count(text: str) -> int:
+    """100k, 2.5M, 10M, 1e6 or 100000 -> an int."""
+    t = text.strip().lower().replace("_", "").replace(",", "")
+    mult = {"k": 10**3, "m": 10**6}.get(t[-1:], 1)
+    try:
+        return int(float(t[:-1] if mult > 1 else t) * mult)
+    except ValueError:
+        raise SystemExit(f"not a number of answers: {text!r}") from None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sites", type=int, default=50, help="sites added to the demo's, each with history (50)")
     ap.add_argument("--days", type=int, default=365, help="days of history per added site (365)")
+    ap.add_argument("--answers", help="about this many answers (100k, 10M...): sets the days of history instead")
+    ap.add_argument("--scales", help="several sizes in answers, e.g. 100k,10M: a database each, compared")
     ap.add_argument("--backends", default="sqlite,postgresql", help="sqlite,postgresql")
-    ap.add_argument("--repeat", type=int, default=5, help="timed runs of each measurement (5)")
+    ap.add_argument("--repeat", type=int, default=20, help="timed runs of each measurement (20)")
     ap.add_argument("--sqlite-analyze", action="store_true",
                     help="run ANALYZE on SQLite after the load (the app never does)")
+    ap.add_argument("--no-export", action="store_true", help="skip the CSV export measurement")
     args = ap.parse_args()
     backends = parse_backends(args.backends)
     if args.sites < 1 or args.days < 1 or args.repeat < 1:
         raise SystemExit("--sites, --days and --repeat must be at least 1")
+    if args.answers and args.scales:
+        raise SystemExit("--answers or --scales, not both")
+    answers = parse_count(args.answers) if args.answers else None
+    scales = [parse_count(x) for x in args.scales.split(",") if x.strip()] if args.scales else []
+    if (answers is not None and answers < 1) or any(n < 1 for n in scales):
+        raise SystemExit("answers must be at least 1")
 
-    print(f"dashboard_bench: {args.sites} sites x {args.days} days, backends={backends}, repeat {args.repeat}, "
+    volume = (f"scales {', '.join(f'{n:,}' for n in scales)} answers" if scales else
+              f"~{answers:,} answers" if answers is not None else f"{args.days} days")
+    print(f"dashboard_bench: {args.sites} sites x {volume}, backends={backends}, repeat {args.repeat}, "
           f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs", flush=True)
-    summary(run_each(backends, lambda b, cleanup: run_backend(b, args, cleanup)), args)
+
+    def run(backend, cleanup):
+        dbs = Databases(backend, cleanup, "dashboard-bench")
+        if not scales:
+            return [run_backend(backend, args, dbs, answers, export=not args.no_export)]
+        out = []
+        for n in scales:
+            out.append(run_backend(backend, args, dbs, n, export=False))
+            dbs.drop(f"dashboard_bench_{n}")  # the disk back before the next size
+        return out
+
+    results = [r for per_backend in run_each(backends, run) for r in per_backend]
+    summary(results, args)
+    if scales:
+        compare_scales(results)
 
 
 if __name__ == "__main__":
