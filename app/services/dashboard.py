@@ -1,15 +1,16 @@
 """The manager's dashboard: a few aggregate statements over indexed columns, whatever the number of sites
 or the length of the history; several sites are summarised a line each, one site shows its detail.
 
-What a request reads: the work-order figures grouped by site (several sites) or team (one site), which
-also give the 30-day reopen rate; the orders closed per local day, bucketed in SQL; every failure of the
-last 30 days counted by site, day and item (and area × category for one site) in one pass over the
-answers; the texts of the top items; and today's rounds (for several sites as plain rows, not objects)."""
+What a request reads: the work orders' figures grouped by site (several sites) or team (one site), which
+also give the 30-day reopen rate, with the orders closed on each local day (one statement); every
+failure of the last 30 days counted by site, day and item with its texts (and area × category for one
+site) in one pass over the failed answers; and today's rounds (for several sites as plain rows, not
+objects). One site's page also reads its teams, the heat table's areas and its rounds' objects."""
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import (Date, Integer, String, and_, bindparam, case, cast, func, literal_column, null, select,
+from sqlalchemy import (Date, Integer, String, and_, bindparam, case, cast, func, literal_column, null, select, text,
                         union_all)
 
 from app.models import Answer, Area, ChecklistItem, Round, Route, RoundStop, Schedule, Site, Team, WorkOrder
@@ -32,75 +33,102 @@ def _pct(part, whole) -> int | None:
     return round(100 * part / whole) if whole else None
 
 
-# The three statements that do the counting are built once per shape (with bound parameters) and reused:
+# The two statements that do the counting are built once per shape (with bound parameters) and reused:
 # building and keying a statement of this size costs about as much Python as running it.
 SITE_IDS = bindparam("site_ids", expanding=True)
+DAYS = 30  # the trend's days, today included
 
 
 def _count(cond):
     return func.sum(case((cond, 1), else_=0))
 
 
+def _bucket(col, bounds: list, lo: int, hi: int):
+    """The i in [lo, hi) with bounds[i] <= col < bounds[i + 1] (col within those bounds), as a CASE tree
+    bisecting the bounds: a handful of comparisons per row instead of one per bucket."""
+    if hi - lo == 1:
+        return literal_column(str(lo), Integer)
+    mid = (lo + hi) // 2
+    return case((col < bounds[mid], _bucket(col, bounds, lo, mid)), else_=_bucket(col, bounds, mid, hi))
+
+
+@dataclass
+class Orders:
+    """The work-order figures: per key (site or team) a tuple (open, overdue, closed in 30 days, of them
+    within due, of them reopened, closed in 7 days, of them within due), and the orders closed on each
+    local day of the trend."""
+
+    by_key: dict[int, tuple[int, ...]]
+    closed_per_day: list[int]
+
+    def reopen_totals(self) -> tuple[int, int]:
+        """Orders closed in the last 30 days, and how many of them had been reopened."""
+        return sum(f[2] for f in self.by_key.values()), sum(f[4] for f in self.by_key.values())
+
+
 @lru_cache(maxsize=None)
-def _order_figures_statement(key: str, week: bool):
+def _orders_statement(key: str, week: bool, days: int):
     col = getattr(WorkOrder, key)
     when = WorkOrder.closed_at.type
     now, since30, since7 = (bindparam(name, type_=when) for name in ("now", "since30", "since7"))
+    bounds = [bindparam(f"b{i}", type_=when) for i in range(days + 1)]
     zero = literal_column("0", Integer)
+    mine, closed = WorkOrder.site_id.in_(SITE_IDS), WorkOrder.status == "closed"
     in_time = WorkOrder.resolved_at <= WorkOrder.due_at
     closed7 = WorkOrder.closed_at >= since7
+    day = (select(_bucket(WorkOrder.closed_at, bounds, 0, days).label("day"))
+           .where(mine, closed, WorkOrder.closed_at >= bounds[0], WorkOrder.closed_at < bounds[days])).subquery()
     return union_all(
         select(col, zero.label("kind"), func.count(), _count(WorkOrder.due_at < now), zero, zero, zero)
-        .where(WorkOrder.site_id.in_(SITE_IDS), WorkOrder.status.in_(ACTIVE_STATUSES)).group_by(col),
+        .where(mine, WorkOrder.status.in_(ACTIVE_STATUSES)).group_by(col),
         select(col, literal_column("1", Integer), func.count(), _count(in_time), _count(WorkOrder.reopen_count > 0),
                _count(closed7) if week else zero, _count(and_(closed7, in_time)) if week else zero)
-        .where(WorkOrder.site_id.in_(SITE_IDS), WorkOrder.status == "closed", WorkOrder.closed_at >= since30)
-        .group_by(col))
+        .where(mine, closed, WorkOrder.closed_at >= since30).group_by(col),
+        select(cast(null(), Integer), literal_column("2", Integer), func.count(), day.c.day, zero, zero, zero)
+        .group_by(day.c.day))
 
 
-def order_figures(session, key: str, site_ids: list[int], now: datetime, week: bool = False) -> dict:
-    """Per `key` ("site_id" or "team_id" of the orders): (open, overdue, closed 30 days, of them within
-    due, of them reopened, closed 7 days, of them within due) — one statement: the active orders and
-    those closed in 30 days are two index ranges, counted apart (an OR of the two would read them
-    unordered). The 7-day figures only with `week` (else 0)."""
-    rows = session.execute(_order_figures_statement(key, week), dict(
-        site_ids=site_ids, now=now, since30=now - timedelta(days=30), since7=now - timedelta(days=7)))
-    out: dict = {}
-    for k, kind, n, a, b, c, d in rows:
-        o, od, c30, h30, re30, c7, h7 = out.get(k, (0,) * 7)
+def order_figures(session, key: str, site_ids: list[int], now: datetime, since: date, tz,
+                  week: bool = False, days: int = DAYS) -> Orders:
+    """The orders' figures per `key` ("site_id" or "team_id"; the 7-day ones only with `week`, else 0) and
+    per local day from `since` (between the local midnights of `tz`: DST-safe), in one statement of
+    three index ranges counted apart: the active orders, those closed in 30 days, and those closed
+    since `since` bucketed by day (an OR of the first two would read them unordered)."""
+    params = {f"b{i}": datetime.combine(since + timedelta(days=i), time(0), tzinfo=tz) for i in range(days + 1)}
+    params.update(site_ids=site_ids, now=now, since30=now - timedelta(days=30), since7=now - timedelta(days=7))
+    out = Orders({}, [0] * days)
+    for k, kind, n, a, b, c, d in session.execute(_orders_statement(key, week, days), params):
+        if kind == 2:
+            out.closed_per_day[a] = int(n)
+            continue
+        o, od, c30, h30, re30, c7, h7 = out.by_key.get(k, (0,) * 7)
         if kind == 0:
             o, od = int(n), int(a or 0)
         else:
             c30, h30, re30, c7, h7 = int(n), int(a or 0), int(b or 0), int(c or 0), int(d or 0)
-        out[k] = (o, od, c30, h30, re30, c7, h7)
+        out.by_key[k] = (o, od, c30, h30, re30, c7, h7)
     return out
 
 
-def reopen_totals(figures: dict) -> tuple[int, int]:
-    """Orders closed in the last 30 days, and how many of them had been reopened (from order_figures)."""
-    return sum(f[2] for f in figures.values()), sum(f[4] for f in figures.values())
-
-
-def team_lines(session, site_ids: list[int], now: datetime, figures: dict | None = None) -> list[TeamLine]:
-    """Open and overdue orders per team, and the SLA hit rate over 7 and 30 days."""
-    if figures is None:
-        figures = order_figures(session, "team_id", site_ids, now, week=True)
+def team_lines(session, site_ids: list[int], orders: Orders) -> list[TeamLine]:
+    """Open and overdue orders per team, and the SLA hit rate over 7 and 30 days (`orders` by team)."""
     teams = session.scalars(select(Team).where(Team.site_id.in_(site_ids)).order_by(Team.site_id, Team.id)).all()
     out = []
     for t in teams:
-        o, od, c30, h30, _re, c7, h7 = figures.get(t.id, (0,) * 7)
+        o, od, c30, h30, _re, c7, h7 = orders.by_key.get(t.id, (0,) * 7)
         out.append(TeamLine(t, o, od, _pct(h7, c7), _pct(h30, c30), c30))
     return out
 
 
 @dataclass
 class Failures:
-    """Failures raised by rounds since a date, counted by site, by round date, by item code and (for one
-    site's page) by area × category."""
+    """Failures raised by rounds since a date, counted by site, by round date, by item code (with the
+    item's texts) and (for one site's page) by area × category."""
 
     by_site: dict[int, int]
     by_day: dict[date, int]
     by_code: dict[str, int]
+    texts: dict[str, tuple[str, str]]
     by_cell: dict[tuple[int, str], int]
 
 
@@ -115,17 +143,24 @@ def _failures_statement(cells: bool):
     none_int, none_date, none_str = cast(null(), Integer), cast(null(), Date), cast(null(), String)
     n = func.count()
     by_item = select(f.c.item_id, n.label("n")).group_by(f.c.item_id).subquery()
+    # An item's code is shared by its versions and the sites' copies: its texts are the least of theirs.
+    texts = (select(ChecklistItem.code, func.min(ChecklistItem.text_zh).label("zh"),
+                    func.min(ChecklistItem.text_en).label("en")).group_by(ChecklistItem.code).subquery())
     parts = [
-        select(literal_column("0", Integer), f.c.site_id, none_date, none_str, n).group_by(f.c.site_id),
-        select(literal_column("1", Integer), none_int, f.c.date, none_str, n).group_by(f.c.date),
-        # By item first (a hundred rows), then by code: an item's code is shared by its versions and copies.
+        select(literal_column("0", Integer), f.c.site_id, none_date, none_str, n, none_str, none_str)
+        .group_by(f.c.site_id),
+        select(literal_column("1", Integer), none_int, f.c.date, none_str, n, none_str, none_str).group_by(f.c.date),
+        # By item first (a hundred rows), then by code.
         select(literal_column("2", Integer), none_int, none_date, ChecklistItem.code,
-               cast(func.sum(by_item.c.n), Integer))
-        .join_from(by_item, ChecklistItem, ChecklistItem.id == by_item.c.item_id).group_by(ChecklistItem.code),
+               cast(func.sum(by_item.c.n), Integer), texts.c.zh, texts.c.en)
+        .join_from(by_item, ChecklistItem, ChecklistItem.id == by_item.c.item_id)
+        .join(texts, texts.c.code == ChecklistItem.code)
+        .group_by(ChecklistItem.code, texts.c.zh, texts.c.en),
     ]
     if cells:
         parts.append(
-            select(literal_column("3", Integer), RoundStop.area_id, none_date, ChecklistItem.category, n)
+            select(literal_column("3", Integer), RoundStop.area_id, none_date, ChecklistItem.category, n,
+                   none_str, none_str)
             .join_from(f, RoundStop, RoundStop.id == f.c.stop_id)
             .join(ChecklistItem, ChecklistItem.id == f.c.item_id)
             .group_by(RoundStop.area_id, ChecklistItem.category))
@@ -136,18 +171,19 @@ def failures(session, site_ids: list[int], since: date, cells: bool = False) -> 
     """One statement: the failed answers of the sites' rounds since `since` are read once (a CTE, from
     the small index of failed answers) and counted four ways (three without `cells`) — a few dozen rows
     back, however many failures."""
-    out = Failures({}, {}, {}, {})
-    for kind, num, day, text, count in session.execute(_failures_statement(cells),
-                                                        dict(site_ids=site_ids, since=since)):
+    out = Failures({}, {}, {}, {}, {})
+    for kind, num, day, name, count, zh, en in session.execute(_failures_statement(cells),
+                                                               dict(site_ids=site_ids, since=since)):
         count = int(count)
         if kind == 0:
             out.by_site[num] = count
         elif kind == 1:
             out.by_day[day] = count
         elif kind == 2:
-            out.by_code[text] = count
+            out.by_code[name] = count
+            out.texts[name] = (zh, en)
         else:
-            out.by_cell[(num, text)] = count
+            out.by_cell[(num, name)] = count
     return out
 
 
@@ -160,54 +196,16 @@ def heat(session, fails: Failures):
     return areas, categories, cells
 
 
-def top_of(session, fails: Failures, limit: int = 10):
+def top_of(fails: Failures, limit: int = 10):
     """The items that failed most: (item code, zh, en, count), most first."""
     top = sorted(fails.by_code.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    if not top:
-        return []
-    texts = {code: (zh, en) for code, zh, en in session.execute(
-        select(ChecklistItem.code, func.min(ChecklistItem.text_zh), func.min(ChecklistItem.text_en))
-        .where(ChecklistItem.code.in_([code for code, _ in top])).group_by(ChecklistItem.code))}
-    return [(code, *texts.get(code, (code, code)), n) for code, n in top]
+    return [(code, *fails.texts.get(code, (code, code)), n) for code, n in top]
 
 
-def _bucket(col, bounds: list, lo: int, hi: int):
-    """The i in [lo, hi) with bounds[i] <= col < bounds[i + 1] (col within those bounds), as a CASE tree
-    bisecting the bounds: a handful of comparisons per row instead of one per bucket."""
-    if hi - lo == 1:
-        return literal_column(str(lo), Integer)
-    mid = (lo + hi) // 2
-    return case((col < bounds[mid], _bucket(col, bounds, lo, mid)), else_=_bucket(col, bounds, mid, hi))
-
-
-@lru_cache(maxsize=None)
-def _closed_per_day_statement(days: int):
-    bounds = [bindparam(f"b{i}", type_=WorkOrder.closed_at.type) for i in range(days + 1)]
-    day = (select(_bucket(WorkOrder.closed_at, bounds, 0, days).label("day"))
-           .where(WorkOrder.site_id.in_(SITE_IDS), WorkOrder.status == "closed",
-                  WorkOrder.closed_at >= bounds[0], WorkOrder.closed_at < bounds[days])).subquery()
-    return select(day.c.day, func.count()).group_by(day.c.day)
-
-
-def closed_per_day(session, site_ids: list[int], since: date, tz, days: int = 30) -> list[int]:
-    """Orders closed per local day (site time, between local midnights: DST-safe) from `since`: one
-    statement returning a row per day with closings."""
-    params = {f"b{i}": datetime.combine(since + timedelta(days=i), time(0), tzinfo=tz) for i in range(days + 1)}
-    closed = [0] * days
-    for i, n in session.execute(_closed_per_day_statement(days), dict(params, site_ids=site_ids)):
-        closed[i] = int(n)
-    return closed
-
-
-def trend(session, site_ids: list[int], today: date, tz, days: int = 30,
-          fails: Failures | None = None) -> list[tuple[date, int, int]]:
-    """Per day for the last `days`: failures raised (by round date) and orders closed (site time)."""
-    since = today - timedelta(days=days - 1)
-    if fails is None:
-        fails = failures(session, site_ids, since)
-    closed = closed_per_day(session, site_ids, since, tz, days)
-    return [(since + timedelta(days=i), fails.by_day.get(since + timedelta(days=i), 0), closed[i])
-            for i in range(days)]
+def trend(since: date, fails: Failures, orders: Orders) -> list[tuple[date, int, int]]:
+    """Per day from `since`: failures raised (by round date) and orders closed (site time)."""
+    days = [since + timedelta(days=i) for i in range(len(orders.closed_per_day))]
+    return [(day, fails.by_day.get(day, 0), closed) for day, closed in zip(days, orders.closed_per_day)]
 
 
 @dataclass
@@ -266,21 +264,27 @@ def rounds_today(session, sites: list[Site], now: datetime) -> dict[int, list[_W
     return out
 
 
-def site_lines(session, sites: list[Site], now: datetime, failed: dict[int, int],
-               figures: dict | None = None) -> list[SiteLine]:
+def site_lines(session, sites: list[Site], now: datetime, failed: dict[int, int], orders: Orders) -> list[SiteLine]:
     """Per site: today's rounds (walked, late or missed), open and overdue orders, the 30-day SLA hit
-    rate and its failures (`failed`, by site id)."""
-    if figures is None:
-        figures = order_figures(session, "site_id", [s.id for s in sites], now)
+    rate (`orders` by site) and its failures (`failed`, by site id)."""
     rounds = rounds_today(session, sites, now)
     out = []
     for s in sites:
         walks = rounds[s.id]
         behind = sum(1 for w in walks if schedule.round_status(w, now) in BEHIND)
-        o, od, c30, h30 = figures.get(s.id, (0,) * 7)[:4]
+        o, od, c30, h30 = orders.by_key.get(s.id, (0,) * 7)[:4]
         out.append(SiteLine(s, len(walks), sum(1 for w in walks if w.finished_at is not None), behind,
                             o, od, _pct(h30, c30), failed.get(s.id, 0)))
     return out
+
+
+def _serial(session) -> None:
+    """PostgreSQL: no parallel workers for the rest of the transaction (the request's). Once `round`
+    outgrows 8 MB (~2 years of 50 sites) the planner may run the failure counts in parallel: workers
+    started for a few milliseconds of index reads made that statement 11-30 ms instead of 5-11
+    (bench/dashboard_bench.py at 10M answers, 2 CPUs)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
 
 def build(session, sites: list[Site], now: datetime | None = None) -> dict:
@@ -291,20 +295,21 @@ def build(session, sites: list[Site], now: datetime | None = None) -> dict:
     site_ids = [s.id for s in sites]
     tz = sites[0].tz
     today = schedule.site_today(sites[0], now)
-    since = today - timedelta(days=29)
+    since = today - timedelta(days=DAYS - 1)
     several = len(sites) > 1
-    figures = order_figures(session, "site_id" if several else "team_id", site_ids, now, week=not several)
-    closed, reopened = reopen_totals(figures)
+    _serial(session)
+    orders = order_figures(session, "site_id" if several else "team_id", site_ids, now, since, tz, week=not several)
+    closed, reopened = orders.reopen_totals()
     fails = failures(session, site_ids, since, cells=not several)
     d = dict(today=today, since=since, closed30=closed, reopened30=reopened, reopen_pct=_pct(reopened, closed),
-             top=top_of(session, fails), trend=trend(session, site_ids, today, tz, fails=fails),
+             top=top_of(fails), trend=trend(since, fails, orders),
              sites=None, rounds=[], teams=[], heat_areas=[], heat_categories=[], heat={}, heat_max=0)
     if several:
-        d["sites"] = site_lines(session, sites, now, fails.by_site, figures)
+        d["sites"] = site_lines(session, sites, now, fails.by_site, orders)
         return d
     site = sites[0]
     areas, categories, cells = heat(session, fails)
     d.update(rounds=[(site, r, schedule.round_status(r, now)) for r in schedule.rounds_for_day(session, site, today)],
-             teams=team_lines(session, site_ids, now, figures), heat_areas=areas, heat_categories=categories,
+             teams=team_lines(session, site_ids, orders), heat_areas=areas, heat_categories=categories,
              heat=cells, heat_max=max(cells.values(), default=0))
     return d
