@@ -37,14 +37,14 @@ def setup_proxy(app: Flask) -> None:
 
 def setup_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, htmx, migrate
-    from app.services.storage import LocalPhotoStore
+    from app.services.storage import make_store
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     htmx.init_app(app)
-    app.extensions["photo_store"] = LocalPhotoStore(app.config["PHOTO_DIR"])
+    app.extensions["photo_store"] = make_store(app.config)
 
 
 def setup_i18n(app: Flask) -> None:

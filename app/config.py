@@ -18,6 +18,16 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     PHOTO_DIR = os.environ.get("ROUNDS_PHOTO_DIR", str(BASE_DIR / "instance" / "photos"))
+    # Where photos live: "local" (PHOTO_DIR, the default) or "s3", an S3-compatible object store
+    # (SeaweedFS, MinIO, AWS) shared by every app server. Credentials only from the environment.
+    PHOTO_STORE = os.environ.get("ROUNDS_PHOTO_STORE", "local")
+    S3_ENDPOINT = os.environ.get("ROUNDS_S3_ENDPOINT", "")  # e.g. http://127.0.0.1:8333; empty: AWS
+    S3_REGION = os.environ.get("ROUNDS_S3_REGION", "us-east-1")
+    S3_BUCKET = os.environ.get("ROUNDS_S3_BUCKET", "rounds-photos")
+    S3_PREFIX = os.environ.get("ROUNDS_S3_PREFIX", "photos/")
+    S3_ACCESS_KEY = os.environ.get("ROUNDS_S3_ACCESS_KEY", "")
+    S3_SECRET_KEY = os.environ.get("ROUNDS_S3_SECRET_KEY", "")
+    S3_TIMEOUT = float(os.environ.get("ROUNDS_S3_TIMEOUT", "5"))  # seconds to connect, and per read
     # Upload limits: a phone photo is 2-12 MB; HEIC smaller. 25 MB per file, a few per request.
     MAX_PHOTO_BYTES = 25 * 1024 * 1024
     MAX_CONTENT_LENGTH = 80 * 1024 * 1024

@@ -18,6 +18,7 @@ from functools import wraps
 
 from flask import abort, current_app, flash, g, render_template, request
 from flask import session as cookie
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db, login
@@ -123,7 +124,8 @@ def uploaded_photos(files, site, already: int = 0) -> list:
     Refused before any decode: more photos than a request or (with `already` attached) an item may
     carry, or more pixels in all than a request may declare.
     """
-    from app.services.photos import check_room
+    from app.services.photos import PhotoRejected, check_room
+    from app.services.storage import StoreUnavailable
     from app.services.uploads import normalise_all, store_photos
 
     cfg = current_app.config
@@ -137,11 +139,19 @@ def uploaded_photos(files, site, already: int = 0) -> list:
                            max_total_pixels=cfg["MAX_PIXELS_PER_REQUEST"],
                            max_bytes=cfg["MAX_PHOTO_BYTES"], max_pixels=cfg["MAX_PHOTO_PIXELS"],
                            long_edge=cfg["PHOTO_LONG_EDGE"], thumb_edge=cfg["THUMB_LONG_EDGE"])
-    return store_photos(db.session, current_app.extensions["photo_store"], site, current_user, images)
+    try:
+        return store_photos(db.session, current_app.extensions["photo_store"], site, current_user, images)
+    except StoreUnavailable:
+        current_app.logger.warning("photo store unavailable while storing", exc_info=True)
+        raise PhotoRejected(_l("Not saved: photos cannot be stored just now. Try again in a moment."),
+                            status=503) from None
 
 
 def photo_response(photo, size: str, max_age: int = 31536000):
-    """A stored photo (full or thumb) that has passed its access check: ETag, 304, private cache."""
+    """A stored photo (full or thumb) that has passed its access check: ETag, 304, private cache;
+    503 "try again" if the store is not answering."""
+    from app.services.storage import StoreUnavailable
+
     key = photo.sha256 if size == "full" else photo.thumb_sha256
     if request.if_none_match.contains(key):
         resp = current_app.response_class(status=304)
@@ -150,6 +160,10 @@ def photo_response(photo, size: str, max_age: int = 31536000):
             data = current_app.extensions["photo_store"].get(key)
         except KeyError:
             abort(404)
+        except StoreUnavailable:
+            current_app.logger.warning("photo store unavailable while reading", exc_info=True)
+            return render("errors/error.html", "errors/_error.html", status_code=503, path=request.path,
+                          message=_l("This photo cannot be shown just now. Try again in a moment."))
         resp = current_app.response_class(data, mimetype="image/jpeg")
     resp.set_etag(key)
     # Private: it passed an access check. Content-addressed bytes never change under the same key.

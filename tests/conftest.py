@@ -35,6 +35,16 @@ def database_url(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def seaweed():
+    """A SeaweedFS S3 server on loopback with one bucket, started only by the tests that ask for it."""
+    from tests.seaweed import SeaweedS3
+
+    server = SeaweedS3().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     """The app with its schema built by the real migrations."""
     from flask_migrate import upgrade

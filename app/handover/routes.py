@@ -235,7 +235,7 @@ def answer(inspection_id: int, room_key: str, item_id: int):
         except LookupError:
             abort(404)
         except (PhotoRejected, svc.HandoverRefused) as e:
-            error, status = refused(e), (409 if insp.signed else 422)
+            error, status = refused(e), (409 if insp.signed else e.status)
     has_files = any(f and f.filename for f in (form.photos.data or []))
     if is_partial() and not error and not form.result.data and not has_files:
         # An autosave of typed details: saved; leave the form as it is so typing goes on undisturbed.
@@ -266,7 +266,7 @@ def concern(inspection_id: int, room_key: str):
             photos = uploaded_photos(form.photos.data, insp.unit.site)
             svc.add_concern(db.session, insp, room_key, form.text.data, photos)
         except (PhotoRejected, svc.HandoverRefused) as e:
-            error, status = refused(e), (409 if insp.signed else 422)
+            error, status = refused(e), (409 if insp.signed else e.status)
     if error:
         ctx = room_context(insp, room_key, concern_form=form, concern_error=error)
         return render("handover/room.html", "handover/_concerns.html", status_code=status, **ctx)
@@ -295,7 +295,7 @@ def check(inspection_id: int, defect_id: int, verdict: str):
     except LookupError:
         abort(404)
     except (PhotoRejected, svc.HandoverRefused) as e:
-        error, status = refused(e), (409 if insp.signed else 422)
+        error, status = refused(e), (409 if insp.signed else e.status)
     if not error and not is_partial():
         return redirect(url_for("handover.inspection", inspection_id=insp.id) + f"#d-{defect.id}")
     ctx = reinspection_context(insp, errors={defect.id: error} if error else None,

@@ -170,8 +170,8 @@ def answer(round_id: int, stop_id: int, item_id: int):
                     note=form.note.data, photos=photos, max_photos=current_app.config["MAX_PHOTOS_PER_ITEM"],
                     existing=existing, op=form.op.data,
                     at=svc.answered_time(rnd, form.answered_at.data, form.sent_at.data))
-        except PhotoRejected as e:
-            error, status = refused(e), 422
+        except PhotoRejected as e:  # 422; 503 when the photo store is not answering (try again)
+            error, status = refused(e), e.status
         except svc.RoundRefused as e:
             error, status = refused(e), (409 if rnd.finished_at else 422)
     if not is_partial():

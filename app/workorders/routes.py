@@ -127,7 +127,7 @@ def act(order_id: int, segment: str):
             return redirect(url_for("workorders.show", order_id=order.id))
         return _refused(order, None, action, message, e.status)
     except (PhotoRejected, svc.OrderRefused) as e:
-        return _refused(order, form, action, refused(e), 422)
+        return _refused(order, form, action, refused(e), e.status)
     # `next` (e.g. back to the verify list) only if it is a path on this site, else the order.
     return redirect(safe_next(request.form.get("next"), url_for("workorders.show", order_id=order.id)))
 
