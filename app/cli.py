@@ -1,4 +1,5 @@
-"""flask commands: seed-demo, escalate, create-user; each one unit of work (app/unit_of_work.py)."""
+"""flask commands: seed-demo, escalate, create-user (each one unit of work, app/unit_of_work.py),
+backup and restore."""
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,34 @@ def register(app) -> None:
                 user.sites.append(site)
             db.session.add(user)
         click.echo(f"User {username} created.")
+
+    @app.cli.command("backup")
+    @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+    def backup_command(directory):
+        """Copy the database (one consistent snapshot) and every photo it refers to into DIRECTORY."""
+        from app.services.backup import BackupError, backup
+
+        try:
+            made = backup(db.engine, app.extensions["photo_store"], directory)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Backed up the {made['backend']} database and {made['photos']} photos to {directory}.")
+        if made["missing_photos"]:
+            click.echo(f"{len(made['missing_photos'])} photos the database names were not in the store "
+                       "(listed in backup.json).", err=True)
+
+    @app.cli.command("restore")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    def restore_command(directory):
+        """Bring a backup made by `flask backup` into this (empty) deployment: database and photos."""
+        from app.services.backup import BackupError, restore
+
+        try:
+            made = restore(db.engine, app.extensions["photo_store"], directory)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Restored the backup of {made['created_at']} ({made['photos']} photos). "
+                   "Run `flask db upgrade` if this version of Rounds is newer than the backup.")
 
 
 
