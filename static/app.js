@@ -19,8 +19,9 @@
     box.hidden = false;
   }
   var BY_STATUS = {400: "expired", 413: "tooLarge"};
-  // No signal in the garage: tell the supervisor the tap was not saved; the form keeps its state.
-  document.addEventListener("htmx:sendError", function (evt) { say(evt, "offline"); });
+  // No signal in the garage: tell the user the tap was not saved; the form keeps its state. (An answer
+  // that static/queue.js kept on the phone instead is marked "waiting to send" there.)
+  document.addEventListener("htmx:sendError", function (evt) { if (!evt.detail.queued) say(evt, "offline"); });
   document.addEventListener("htmx:responseError", function (evt) {
     say(evt, BY_STATUS[evt.detail.xhr && evt.detail.xhr.status] || "failed");
   });

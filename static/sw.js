@@ -4,19 +4,25 @@
 //
 // One strategy per kind of request:
 //   static assets (/static/…?v=hash)   cache-first: the URL changes with the file, so never stale
-//   pages (Today, a round, its checkpoints)  network-first, kept per user; with no network (or one
+//   pages (Today, a round, its checkpoints, the work orders list and an order a crew opened)
+//                                      network-first, kept per user; with no network (or one
 //                                      that hangs) the kept copy, else the offline page
 //   any other navigation               network; with no network the offline page
 //   POST, htmx fragments, photos, …    not handled here: straight to the network, never cached
 // Pages are filed under the user the server names in X-Rounds-User: one user's pages at a time,
 // dropped when another user's page arrives and when the user logs out (a shared phone never shows
 // the previous supervisor's round). Starting a round (opening its first checkpoint) keeps all its pages.
+//
+// The changes made with no signal wait in IndexedDB (static/queue.js), not in Cache Storage: nothing here
+// touches IndexedDB, so neither a new version of this worker (activate drops old caches only) nor a
+// logout (drops the user's pages only) loses them.
 "use strict";
 
 const STATIC = "rounds-static-" + CONFIG.version;
 const PAGES = "rounds-pages-";  // + the user's token
 const META = "rounds-meta";     // the current user's token and the offline page's language
-const KEPT_PAGES = [/^\/today$/, /^\/rounds\/\d+$/, /^\/rounds\/\d+\/checkpoints\/\d+$/];
+const KEPT_PAGES = [/^\/today$/, /^\/rounds\/\d+$/, /^\/rounds\/\d+\/checkpoints\/\d+$/,
+                    /^\/orders$/, /^\/orders\/\d+$/];
 const ROUND_PAGE = /^\/rounds\/(\d+)(?:\/checkpoints\/\d+)?$/;
 const HANGING_NETWORK_MS = 6000;   // a page that is kept is shown from the phone after this long
 const ROUND_REFETCH_MS = 10 * 60 * 1000;

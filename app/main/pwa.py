@@ -2,7 +2,8 @@
 
 The service worker (static/sw.js) keeps a started round's pages for use without signal; it learns
 from the `X-Rounds-User` header whose pages it holds, so a shared phone never shows one supervisor's
-round to the next (see static/sw.js for the caching rules).
+round to the next (see static/sw.js for the caching rules). The same token, on <body data-user>, names
+whose changes static/queue.js keeps on the phone while there is no signal.
 """
 import hashlib
 import hmac
@@ -13,13 +14,16 @@ from flask import Blueprint, current_app, g, render_template, request, send_from
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import pgettext
+from flask_login import current_user
 
 from app.i18n import normalise_locale
 
 bp = Blueprint("pwa", __name__)
 
 # Cached by the service worker when it installs: the shell every page needs, and the icons.
-PRECACHE = ("app.css", "app.js", "htmx.min.js", "icons/icon-192.png", "icons/favicon-32.png")
+# queue.js and idb-keyval keep the changes made with no signal (IndexedDB), so they must load offline too.
+PRECACHE = ("app.css", "app.js", "htmx.min.js", "queue.js", "vendor/idb-keyval-6.2.6.umd.min.js",
+            "icons/icon-192.png", "icons/favicon-32.png")
 BRAND = "#12355b"
 BACKGROUND = "#f4f5f7"
 USER_HEADER = "X-Rounds-User"
@@ -53,6 +57,14 @@ def user_token(user_id: int) -> str:
     """An opaque name for the user's page cache in the service worker (no id leaks, not guessable)."""
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, f"sw-pages:{user_id}".encode(), hashlib.sha256).hexdigest()[:20]
+
+
+@bp.app_template_global()
+def queue_user() -> str:
+    """The logged-in user's token for <body data-user>: static/queue.js files each change kept on the phone
+    under it and sends only the current user's (a shared phone); '' for nobody."""
+    user = current_user
+    return user_token(user.id) if user.is_authenticated else ""
 
 
 @bp.after_app_request
