@@ -34,7 +34,11 @@
   const LONG_EDGE = 1600;
   const JPEG_QUALITY = 0.85;
   const EVERY_MS = 20000;
-  const REFUSED = [404, 409, 413, 422];
+  // A request that hangs (a weak signal in a stairwell) counts as failed after this long; it is then
+  // kept and sent again under the same op, so if it did arrive it still counts once.
+  function patience(bytes) {
+    return 30000 + bytes / 5;  // 30 s, plus 1 s per 5 KB (at least 40 kbit/s up)
+  }
   const words = {};           // the texts, in the page's language: data-t-* on the bar
   Object.keys(bar.dataset).forEach((k) => {
     if (/^t[A-Z]/.test(k)) words[k.charAt(1).toLowerCase() + k.slice(2)] = bar.dataset[k];
@@ -210,20 +214,26 @@
     d.parameters.op = newOp();
     d.parameters.answered_at = now;
     d.parameters.sent_at = now;  // with the server's receive time, the phone clock's skew
+    let bytes = 0;
+    d.formData.forEach((v) => { if (v && v.size) bytes += v.size; });
+    d.timeout = patience(bytes);
     if (!form || !(shouldQueue())) return;
     evt.preventDefault();
     queueAnswer(form, d.formData, path);
   });
 
-  // The request failed on the network: keep it (same op: if it did reach the server, it counts once).
-  window.addEventListener("htmx:sendError", (evt) => {
+  // The request failed on the network or hung: keep it (same op: if it did reach the server, it counts
+  // once).
+  const failed = (evt) => {
     const cfg = evt.detail.requestConfig;
     if (!cfg || cfg.verb !== "post" || !ANSWER_PATH.test(pathOf(cfg.path))) return;
     const form = itemForm(cfg.elt);
     if (!form || !form.isConnected) return;
     evt.detail.queued = true;  // app.js then says nothing about "not saved"
     queueAnswer(form, cfg.formData, pathOf(cfg.path));
-  }, true);
+  };
+  window.addEventListener("htmx:sendError", failed, true);
+  window.addEventListener("htmx:timeout", failed, true);
 
   function shouldQueue() {
     return !navigator.onLine || (loaded && waitingCount() > 0);
@@ -293,14 +303,14 @@
     const button = form.querySelector("button:not([type=button])");
     if (button) button.disabled = true;
     fd.set("op", op);
-    fetch(form.action, {method: "POST", body: fd, credentials: "same-origin", redirect: "follow"})
+    post(form.action, fd, {})
       .then((resp) => {
         if (isLogin(resp)) {  // the session ended: keep the change, log in, it is sent afterwards
           queueOrder(form, fd, op);
           return writes.then(() => location.assign(loginUrl()));
         }
         if (resp.ok && resp.redirected) return location.assign(resp.url);
-        return resp.text().then((html) => showPage(html));
+        return showPage(resp.html);
       }, () => {
         if (button) button.disabled = false;
         queueOrder(form, fd, op);
@@ -375,6 +385,21 @@
   }
 
   // --- sending ----------------------------------------------------------------------------------
+
+  // fetch, given up after patience(): a hanging request rejects as a lost network does.
+  function post(url, fd, headers) {
+    let bytes = 0;
+    fd.forEach((v) => { bytes += v && v.size ? v.size : String(v).length; });
+    const abort = window.AbortController ? new AbortController() : null;
+    const timer = abort ? setTimeout(() => abort.abort(), patience(bytes)) : null;
+    return fetch(url, {method: "POST", body: fd, headers: headers, credentials: "same-origin", redirect: "follow",
+                       cache: "no-store", signal: abort ? abort.signal : undefined})
+      .then((resp) => resp.text().then((html) => {
+        clearTimeout(timer);
+        resp.html = html;
+        return resp;
+      }), (err) => { clearTimeout(timer); throw err; });
+  }
 
   function csrfToken() {
     try {
@@ -500,9 +525,8 @@
     }
     let resp, html;
     try {
-      resp = await fetch(entry.url, {method: "POST", body: fd, headers: headers, credentials: "same-origin",
-                                     redirect: "follow", cache: "no-store"});
-      html = await resp.text();
+      resp = await post(entry.url, fd, headers);
+      html = resp.html;
     } catch (e) {
       return false;  // no network (or it went in the middle): everything stays for the next run
     }
