@@ -30,8 +30,10 @@ def empty_deployment(app, tmp_path):
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "postgresql":
         name = f"restore_{tmp_path.name[-20:].lower().replace('-', '_')}"
-        with create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT").connect() as conn:
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
         new_url = url.set(database=name)
     else:
         new_url = make_url(f"sqlite:///{tmp_path / 'restored.db'}")
