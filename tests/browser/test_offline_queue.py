@@ -89,9 +89,13 @@ def checkpoint(page: Page, round_id: int, number: int) -> None:
 
 
 def wait_for_worker(page: Page) -> None:
-    """The service worker controls the page (it installs the app's assets first: slower on a busy machine)."""
-    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-                           timeout=30_000)
+    """The service worker controls the page. It installs the app's assets first, which on a busy machine
+    can take long; if it became active without claiming this page, a reload puts the page under it."""
+    page.wait_for_function("async () => { const r = await navigator.serviceWorker.getRegistration();"
+                           " return !!(r && r.active); }", timeout=60_000, polling=250)
+    if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+        page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
 
 
 def begin(page: Page, locale: str = "en-US") -> int:
