@@ -212,7 +212,13 @@ def answered_time(rnd: Round, answered_at: datetime | None, sent_at: datetime | 
     if answered_at is None:
         return now
     skew = (now - sent_at) if sent_at is not None else timedelta(0)
+    if abs(skew) < CLOCK_TOLERANCE:  # mostly the upload's own time (a photo on a slow line), not the clock
+        skew = timedelta(0)
     return max(min(answered_at + skew, now), rnd.started_at or now)
+
+
+# A phone clock within this of ours is taken as right: below it, "skew" is the time the request took.
+CLOCK_TOLERANCE = timedelta(minutes=2)
 
 
 def stop_and_item(session, rnd: Round, stop_id: int, item_id: int) -> tuple[RoundStop, ChecklistItem] | None:
@@ -308,7 +314,8 @@ def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user:
         answer = existing or find_answer(session, stop, item)
         if answer is None:  # the insert collided on this very op, whose answer is not ours to see
             raise RoundRefused(_l("This change was already saved."))
-        later = answer.answered_at is not None and at < answer.answered_at
+        # Only a result competes with a result: a note or photo alone is added whenever it arrives.
+        later = result is not None and answer.result is not None and at < answer.answered_at
         # First, so a change sent twice at once collides before it changes anything.
         if not _record_change(session, answer, user, op, at, kept=not later, result=final,
                               note=clean_note if clean_note is not None else answer.note,
@@ -324,7 +331,8 @@ def answer_item(session, rnd: Round, stop: RoundStop, item: ChecklistItem, user:
         before = answer.result
         if clean_note is not None:
             answer.note = clean_note
-        answer.result, answer.answered_by_id, answer.answered_at = final, user.id, at
+        if result is not None:  # the answer's time is its result's: a later note does not move it
+            answer.result, answer.answered_by_id, answer.answered_at = final, user.id, at
         session.flush()
 
     raises_orders = item.version.template.on_fail == "work_order"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Answer, AnswerChange, Photo, WorkOrder, WorkOrderEvent
-from app.services import workorders
+from app.services import rounds, workorders
 from tests.web.helpers import item_url, jpeg_bytes, other_site, started_morning
 
 HX = {"HX-Request": "true", "Accept-Language": "en"}
@@ -177,3 +177,23 @@ def test_item_history_is_for_those_who_see_the_round(client, auth, walk, session
     client.post("/logout", data={"csrf_token": token})
     auth.login("sup.other")
     assert client.get(path).status_code == 404
+
+
+def test_a_note_sent_late_neither_loses_nor_beats_a_result(client, walk, session):
+    """A note alone is added whenever it arrives; it does not make a later Pass look older."""
+    rnd, token = walk
+    url, stop, item = item_url(rnd, "patrol_residential_common", "roads_clean")
+    now = datetime.now(timezone.utc)
+    client.post(url, headers=QUEUE, data={"csrf_token": token, "note": "gate open", "op": str(uuid.uuid4()),
+                                          "answered_at": iso(now - timedelta(minutes=1)), "sent_at": iso(now)})
+    client.post(url, headers=QUEUE, data={"csrf_token": token, "result": "pass", "op": str(uuid.uuid4()),
+                                          "answered_at": iso(now - timedelta(minutes=3)), "sent_at": iso(now)})
+    answer = session.scalar(select(Answer))
+    assert answer.result == "pass" and answer.note == "gate open"
+
+
+def test_a_slow_upload_is_not_taken_for_a_wrong_clock(walk):
+    rnd, _ = walk
+    now = datetime.now(timezone.utc)
+    tapped = now - timedelta(seconds=90)  # sent at `tapped`, the photo took 40 s to arrive
+    assert rounds.answered_time(rnd, tapped, tapped, now=tapped + timedelta(seconds=40)) == tapped
