@@ -146,11 +146,7 @@ def pass_rest(round_id: int, number: int):
 @login_required
 def answer(round_id: int, stop_id: int, item_id: int):
     """Save one answer (result, note, photos). htmx gets the item and the progress counter back."""
-    rnd = load(Round, round_id, "walk")
-    found = svc.stop_and_item(db.session, rnd, stop_id, item_id)
-    if found is None:
-        abort(404)
-    stop, item = found
+    rnd, stop, item = _round_item(round_id, stop_id, item_id, "walk")
     form = AnswerForm()
     saved = None
     error, status = None, 200
@@ -203,11 +199,7 @@ def _superseded(rnd: Round, answer: Answer) -> str:
 @login_required
 def item_history(round_id: int, stop_id: int, item_id: int):
     """Every change to one item in this round, from whichever phone, oldest first."""
-    rnd = load(Round, round_id, "view")
-    found = svc.stop_and_item(db.session, rnd, stop_id, item_id)
-    if found is None:
-        abort(404)
-    stop, item = found
+    rnd, stop, item = _round_item(round_id, stop_id, item_id, "view")
     return render("rounds/history.html", rnd=rnd, stop=stop, item=item, number=_number_of(rnd, stop),
                   changes=svc.history(db.session, stop, item))
 
@@ -238,6 +230,15 @@ def remove_photo(round_id: int, answer_id: int, photo_id: int):
     ctx = item_context(rnd, answer.stop, answer.item, answer, order=answer.work_order, error=error)
     return render("rounds/_answer_response.html", status_code=status,
                   progress=svc.progress(db.session, rnd), **ctx)
+
+
+def _round_item(round_id: int, stop_id: int, item_id: int, action: str):
+    """The round (if the user may `action` it), one of its stops and an item walked there; else 404."""
+    rnd = load(Round, round_id, action)
+    found = svc.stop_and_item(db.session, rnd, stop_id, item_id)
+    if found is None:
+        abort(404)
+    return rnd, *found
 
 
 def _number_of(rnd: Round, stop: RoundStop) -> int:
