@@ -20,6 +20,7 @@ from app.models import Answer, WorkOrder
 from app.models.round import AnswerChange, answer_photo
 from tests.browser.conftest import axe_check, check_page, login, no_horizontal_scroll, tap_targets_ok
 from tests.browser.test_supervisor_round import start_round
+from tests.browser.test_offline_round import wait_for_worker
 
 ANSWER_PATH = re.compile(r"^/rounds/\d+/stops/\d+/items/\d+$")
 SLOT = {"en-US": "Morning round", "zh-CN": "上午巡查"}
@@ -86,16 +87,6 @@ def checkpoint(page: Page, round_id: int, number: int) -> None:
     expect(page.locator(".crumb")).to_contain_text(str(number))
     page.wait_for_load_state()
     page.evaluate("() => window.RoundsQueue.idle()")
-
-
-def wait_for_worker(page: Page) -> None:
-    """The service worker controls the page. It installs the app's assets first, which on a busy machine
-    can take long; if it became active without claiming this page, a reload puts the page under it."""
-    page.wait_for_function("async () => { const r = await navigator.serviceWorker.getRegistration();"
-                           " return !!(r && r.active); }", timeout=60_000, polling=250)
-    if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
-        page.reload()
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
 
 
 def begin(page: Page, locale: str = "en-US") -> int:

@@ -55,10 +55,14 @@ def installed_phone(_playwright, live_server, tmp_path):
 
 
 def wait_for_worker(page: Page) -> None:
-    """The service worker is active and controls the page."""
-    # A function, not an expression: Playwright evaluates a bare expression with eval(), which the
-    # page's CSP (no 'unsafe-eval') refuses when the poll lands on a new document.
-    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    """The service worker controls the page. It installs the app's assets first, which on a busy machine
+    can take long; if it became active without claiming this page, a reload puts the page under it.
+    (Functions, not bare expressions: Playwright evals an expression, which the page's CSP refuses.)"""
+    page.wait_for_function("async () => { const r = await navigator.serviceWorker.getRegistration();"
+                           " return !!(r && r.active); }", timeout=60_000, polling=250)
+    if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+        page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
 
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
