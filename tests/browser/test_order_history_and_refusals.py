@@ -91,12 +91,33 @@ def test_the_order_history_reads_in_chinese_after_a_managers_changes(demo, phone
     shot(page, "history-zh")
     check_page(page)
 
+    # The same history read in English (the header's language button): names and site time too.
+    page.locator("form.lang button").tap()
+    expect(page.locator("main > p.meta .sev")).to_have_text("Critical")
+    text = history.inner_text()
+    for code in ("customer_service", "critical", "minor", "+00:00", "T0", "T1", "紧急", "客服"):
+        assert code not in text, (code, text)
+    expect(history.locator("li").nth(0)).to_contain_text("Severity: Minor → Critical")
+    expect(history.locator("li").nth(0)).not_to_contain_text("Due")
+    expect(history.locator("li").nth(1)).to_contain_text("Team: Cleaning → Customer service")
+    expect(history.locator("li").nth(2)).to_contain_text("Taken over")
+    expect(history.locator("li").nth(2)).to_contain_text(re.compile(r"Assigned to: .+ → 陈经理 Chen"))
+    expect(history.locator("li time").first).to_have_text(re.compile(r"^\d\d-\d\d \d\d:\d\d$"))
+    history.scroll_into_view_if_needed()
+    shot(page, "history-en")
+    check_page(page)
 
-def test_photos_too_large_for_the_server_say_so_on_the_round(demo, phone_factory, shot):
-    """A 413 (the proxy's or ours) under htmx: the item says the photos are too large, in zh."""
+
+@pytest.mark.parametrize("locale, message", [
+    ("zh-CN", "未保存：照片太大，无法发送。请重新拍摄，或分几次发送。"),
+    ("en-US", "Not saved: the photos are too large to send. Take them again, or send fewer at a time."),
+], ids=["zh", "en"])
+def test_photos_too_large_for_the_server_say_so_on_the_round(demo, phone_factory, shot, locale, message):
+    """A 413 (the proxy's or ours) under htmx: the item says the photos are too large, in the
+    user's language (never the generic "server had a problem")."""
     rnd = started_morning(demo)
     db.session.commit()
-    page = phone_factory("zh-CN")
+    page = phone_factory(locale)
     login(page)
     page.route(re.compile(r"/items/\d+$"), lambda route: route.fulfill(status=413, body="Too large"))
     page.goto(f"/rounds/{rnd.id}/checkpoints/1")
@@ -104,6 +125,6 @@ def test_photos_too_large_for_the_server_say_so_on_the_round(demo, phone_factory
     item = page.locator("form.item").first
     item.locator("input[type=file][name=photos]").set_input_files(upload("huge.jpg", BEFORE_ROADS))
     status = item.locator(".offline")
-    expect(status).to_have_text("未保存：照片太大，无法发送。请重新拍摄，或分几次发送。")
+    expect(status).to_have_text(message)
     expect(status).to_be_in_viewport()
-    shot(page, "too-large-zh")
+    shot(page, f"too-large-{locale[:2]}")
