@@ -378,3 +378,77 @@ def test_a_handover_defect_holds_at_most_ten_photos(client, inspection, session)
     assert resp.status_code == 422 and "holds at most 10 photos; it has 8" in resp.get_data(as_text=True)
     session.expire_all()
     assert len(session.scalar(select(Defect)).photos) == 8
+
+
+# ---- the hostile files on every other route that takes photos ------------------------------------
+
+EN = {"Accept-Language": "en"}
+
+
+def _good_and_hostile(name: str) -> list:
+    """A good photo beside the hostile one: the request is refused whole, the good one not kept."""
+    return [(io.BytesIO(jpeg_bytes((40, 30), color=(0, 120, 0))), "good.jpg"),
+            (io.BytesIO(HOSTILE_FILES[name][0]), "photo.jpg")]
+
+
+@pytest.mark.parametrize("name", HOSTILE_FILES)
+@pytest.mark.parametrize("segment", ["comment", "resolve"])
+def test_hostile_file_on_an_order_action_is_refused_with_the_note_kept(client, auth, order, session, app,
+                                                                      segment, name):
+    """A comment or a resolve with a hostile photo: a 422 naming the problem, the note kept, the
+    order unchanged and nothing stored."""
+    token = auth.token(f"/orders/{order.id}")
+    before = (count(session, WorkOrderEvent), count(session, Photo), stored_files(app))
+    resp = client.post(f"/orders/{order.id}/{segment}", headers=EN, content_type="multipart/form-data", data={
+        "csrf_token": token, "version": str(order.version), "note": "swept it twice",
+        "photos": _good_and_hostile(name)})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and HOSTILE_FILES[name][1] in html
+    assert ">swept it twice</textarea>" in html
+    session.expire_all()
+    assert (count(session, WorkOrderEvent), count(session, Photo), stored_files(app)) == before
+    assert session.get(WorkOrder, order.id).status == "open"
+
+
+@pytest.mark.parametrize("name", HOSTILE_FILES)
+def test_hostile_file_when_raising_an_order_is_refused_with_the_text_kept(client, auth, demo, session, app, name):
+    auth.login()
+    token = auth.token("/orders/new")
+    resp = client.post("/orders/new", headers=EN, content_type="multipart/form-data", data={
+        "csrf_token": token, "team": demo.teams["engineering"].id, "area": 0, "severity": "major",
+        "description": "Water dripping in the lift lobby", "photos": _good_and_hostile(name)})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and HOSTILE_FILES[name][1] in html
+    assert "Water dripping in the lift lobby" in html
+    assert (count(session, WorkOrder), count(session, Photo), stored_files(app)) == (0, 0, 0)
+
+
+def _png_with_gps() -> bytes:
+    """A real photo as PNG whose eXIf chunk carries GPS coordinates (Shanghai) and a camera name."""
+    from PIL import Image
+
+    img = Image.new("RGB", (320, 240), (90, 140, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "SnoopCam"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (31.0, 14.0, 12.5), "E", (121.0, 28.0, 41.3)
+    buf = io.BytesIO()
+    img.save(buf, "PNG", exif=exif)
+    return buf.getvalue()
+
+
+def test_a_png_with_gps_in_its_exif_chunk_is_stored_without_it(client, walk, session, app):
+    """A round photo sent as PNG with an eXIf chunk: accepted, stored as a fresh JPEG with no EXIF."""
+    from PIL import Image
+
+    url, token, stop, item = walk
+    sent = _png_with_gps()
+    assert b"eXIf" in sent and Image.open(io.BytesIO(sent)).getexif().get_ifd(0x8825)
+    assert _answer(client, url, token, [(io.BytesIO(sent), "gps.png")]).status_code == 200
+    photo = session.scalar(select(Photo))
+    store = app.extensions["photo_store"]
+    for sha in (photo.sha256, photo.thumb_sha256):
+        data = store.get(sha)
+        img = Image.open(io.BytesIO(data))
+        assert img.format == "JPEG" and not img.getexif()
+        assert b"Exif" not in data and b"SnoopCam" not in data
