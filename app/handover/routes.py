@@ -188,7 +188,8 @@ def reinspection_context(insp: Inspection, errors=None, drafts=None) -> dict:
 
 
 def room_context(insp: Inspection, room_key: str, errors=None, concern_form=None, concern_error=None,
-                 concern_saved=None) -> dict:
+                 concern_saved=None, drafts=None) -> dict:
+    """A room's page; `drafts` holds what was typed in an item whose save was refused, shown again."""
     if room_key not in {k for k, _, _ in svc.rooms(insp.unit, insp.version)}:
         abort(404)
     answers = {a.item_id: a for a in db.session.scalars(select(InspectionAnswer).where(
@@ -202,7 +203,7 @@ def room_context(insp: Inspection, room_key: str, errors=None, concern_form=None
                 defects=defects, concerns=concerns, errors=errors or {}, prev=keys[i - 1] if i else None,
                 next=keys[i + 1] if i + 1 < len(keys) else None, teams=insp.unit.site.teams,
                 concern_form=concern_form or ConcernForm(formdata=None), concern_error=concern_error,
-                concern_saved=concern_saved, form=DefectForm(formdata=None))
+                concern_saved=concern_saved, form=DefectForm(formdata=None), drafts=drafts or {})
 
 
 @bp.get("/inspections/<int:inspection_id>/rooms/<room_key>")
@@ -240,12 +241,16 @@ def answer(inspection_id: int, room_key: str, item_id: int):
     if is_partial() and not error and not form.result.data and not has_files:
         # An autosave of typed details: saved; leave the form as it is so typing goes on undisturbed.
         return current_app.response_class(status=204)
+    # A refusal (a bad photo, a photo missing) keeps what the engineer typed, as the round's answers do.
+    drafts = {item.id: dict(result=form.result.data, location=form.location.data or "",
+                            description=form.description.data or "", severity=form.severity.data,
+                            team=form.team.data)} if error else None
     if not is_partial():
         if error:
             return render("handover/room.html", status_code=status,
-                          **room_context(insp, room_key, errors={item.id: error}))
+                          **room_context(insp, room_key, errors={item.id: error}, drafts=drafts))
         return redirect(url_for("handover.room", inspection_id=insp.id, room_key=room_key) + f"#hi-{item.id}")
-    ctx = room_context(insp, room_key, errors={item.id: error} if error else None)
+    ctx = room_context(insp, room_key, errors={item.id: error} if error else None, drafts=drafts)
     return render("handover/_item.html", status_code=status, item=item, **ctx)
 
 

@@ -423,6 +423,51 @@ def test_hostile_file_when_raising_an_order_is_refused_with_the_text_kept(client
     assert (count(session, WorkOrder), count(session, Photo), stored_files(app)) == (0, 0, 0)
 
 
+@pytest.mark.parametrize("name", HOSTILE_FILES)
+def test_hostile_file_on_a_handover_defect_or_concern_is_refused_with_the_text_kept(client, inspection, session,
+                                                                                    app, name):
+    insp, item, token = inspection
+    resp = client.post(f"/handover/inspections/{insp.id}/rooms/kitchen/items/{item.id}", headers=HX,
+                       content_type="multipart/form-data", data={
+                           "csrf_token": token, "result": "defect", "description": "cracked tile by the sink",
+                           "location": "left of the sink", "photos": _good_and_hostile(name)})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and HOSTILE_FILES[name][1] in html
+    assert ">cracked tile by the sink</textarea>" in html and 'value="left of the sink"' in html
+    resp = client.post(f"/handover/inspections/{insp.id}/rooms/kitchen/concerns", headers=HX,
+                       content_type="multipart/form-data", data={
+                           "csrf_token": token, "text": "smell of gas near the meter",
+                           "photos": _good_and_hostile(name)})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and HOSTILE_FILES[name][1] in html and "smell of gas near the meter" in html
+    assert (count(session, Defect), count(session, Photo), stored_files(app)) == (0, 0, 0)
+
+
+def test_a_refused_photo_on_a_recorded_defect_keeps_the_new_words(client, inspection, session):
+    """A defect recorded with a photo; the engineer rewrites where and what, picks another severity and
+    adds a file that is not a photo: refused on the item, the new words and severity still in the form
+    (not the stored ones), and the stored defect unchanged."""
+    insp, item, token = inspection
+    url = f"/handover/inspections/{insp.id}/rooms/kitchen/items/{item.id}"
+    first = client.post(url, headers=HX, content_type="multipart/form-data", data={
+        "csrf_token": token, "result": "defect", "description": "tile cracked",
+        "photos": [(io.BytesIO(jpeg_bytes()), "crack.jpg")]})
+    assert first.status_code == 200
+    for headers in (HX, EN):  # with htmx the item, without it the room's page
+        resp = client.post(url, headers=headers, content_type="multipart/form-data", data={
+            "csrf_token": token, "result": "defect", "description": "two tiles cracked behind the sink",
+            "location": "north wall, 40 cm up", "severity": "critical",
+            "photos": [(io.BytesIO(b"%PDF-1.4 not a photo"), "crack2.jpg")]})
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 422 and "not a photo" in html
+        assert ">two tiles cracked behind the sink</textarea>" in html
+        assert 'value="north wall, 40 cm up"' in html
+        assert '<option value="critical" selected>' in html
+    session.expire_all()
+    defect = session.scalar(select(Defect))
+    assert (defect.description, defect.location, len(defect.photos)) == ("tile cracked", "", 1)
+
+
 def _png_with_gps() -> bytes:
     """A real photo as PNG whose eXIf chunk carries GPS coordinates (Shanghai) and a camera name."""
     from PIL import Image
