@@ -161,3 +161,41 @@ def test_scan_of_a_checkpoint_taken_off_the_route_records_nothing(session, demo,
             compliance.scan(session, demo.users["supervisor"], cps[2].qr_token)
     assert refused.value.reason == "not_on_round"
     assert session.scalar(select(func.count(CheckIn.id))) == 0
+
+
+def test_a_scan_racing_another_keeps_the_first(session, demo, local, db):
+    """The camera app and the browser open the code at once: the other request's check-in is committed
+    after this one looked and before it inserts. One check-in stands, the other's, and this scan says
+    it was already checked in (no error, nothing else of the request lost)."""
+    from sqlalchemy import event
+
+    cp = session.scalar(select(Checkpoint).where(Checkpoint.route_id == demo.routes["morning"].id)
+                        .order_by(Checkpoint.position).offset(2))
+    sup = demo.users["supervisor"]
+    now = local(demo.site, 2026, 11, 23, 9, 40)
+    with time_machine.travel(now, tick=False):
+        rnd = next(r for r in schedule.rounds_for_day(session, demo.site, date(2026, 11, 23))
+                   if r.slot == "morning")
+        rounds.start_round(session, rnd, sup)
+        session.commit()
+        first_at = now - timedelta(seconds=2)
+
+        raced = []
+
+        def the_other_request_commits_first(sess, flush_context, instances):
+            if not raced and any(isinstance(o, CheckIn) for o in sess.new):
+                raced.append(True)
+                with db.engine.begin() as other:
+                    other.execute(CheckIn.__table__.insert().values(
+                        round_id=rnd.id, checkpoint_id=cp.id, user_id=sup.id, at=first_at))
+
+        event.listen(session.registry(), "before_flush", the_other_request_commits_first)
+        try:
+            got = compliance.scan(session, sup, cp.qr_token)
+            session.commit()
+        finally:
+            event.remove(session.registry(), "before_flush", the_other_request_commits_first)
+    assert raced
+    assert not got.first and got.check_in.at == first_at
+    assert session.scalar(select(func.count(CheckIn.id))) == 1
+    assert rnd.started_at is not None  # the round (saved before) is untouched
