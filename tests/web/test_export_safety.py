@@ -74,3 +74,25 @@ def test_defects_csv_neutralises_descriptions(client, auth, demo, session, app):
     assert "'-2+3+cmd|' /C calc'!A0" in flat and "'=HYPERLINK(\"http://evil.example\")" in flat
     assert any(c.startswith("'@SUM") for c in flat)
     assert not any(c.startswith(("=", "+", "-", "@")) for c in flat)
+
+
+def test_answers_csv_neutralises_a_supervisors_note(client, auth, demo, session):
+    """A note typed on a failed item comes out of answers.csv (and the order's title out of orders.csv)
+    as text, never as a formula."""
+    from tests.web.helpers import item_url, started_morning
+
+    auth.login()
+    rnd = started_morning(demo)
+    token = auth.token(f"/rounds/{rnd.id}/checkpoints/3")
+    url, _, _ = item_url(rnd, "patrol_parking", "car_gate_guard_conduct")
+    resp = client.post(url, headers={"HX-Request": "true"}, data={
+        "result": "fail", "note": EVIL[0], "csrf_token": token})
+    assert resp.status_code == 200
+    client.post("/logout", data={"csrf_token": token})
+    auth.login("manager")
+    day = rnd.date.isoformat()
+    resp = client.get(f"/manage/export/answers.csv?from={day}&to={day}")
+    assert resp.headers["Cache-Control"] == "private, no-store"
+    rows = cells(resp.get_data(as_text=True))
+    assert len(rows) == 2 and "'" + EVIL[0] in rows[1]
+    assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for c in r)
