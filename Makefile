@@ -40,6 +40,8 @@ run: $(VENV)/.run-deps $(SECRET_FILE) translations fonts
 	ROUNDS_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask db upgrade
 	@if [ ! -f instance/.seeded ]; then ROUNDS_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask seed-demo && touch instance/.seeded; fi
 	@echo "Rounds on http://127.0.0.1:5000 — demo users in README.md"
+	@echo "Background tasks run inside the app here. Production shape (README, Background tasks): PostgreSQL,"
+	@echo "ROUNDS_TASKS=procrastinate, and one or more workers: DATABASE_URL=... ROUNDS_TASKS=procrastinate .venv/bin/flask worker"
 	ROUNDS_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
 
 # OS packages the tests need: Debian's Chromium, CJK fonts for screenshots, PostgreSQL.

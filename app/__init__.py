@@ -2,6 +2,7 @@
 from flask import Flask
 
 from app.config import Config
+from app.static_files import setup_static
 
 
 def create_app(config: type[Config] | None = Config) -> Flask:
@@ -12,6 +13,7 @@ def create_app(config: type[Config] | None = Config) -> Flask:
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("Set ROUNDS_SECRET_KEY (make run generates one into instance/secret_key).")
     setup_proxy(app)
+    setup_static(app)
     setup_extensions(app)
     setup_i18n(app)
     setup_login(app)
@@ -110,25 +112,15 @@ def setup_security_headers(app: Flask) -> None:
 
 
 def setup_background(app: Flask) -> None:
-    """Escalations swept now and then on requests, as a unit of work of their own before the request's."""
-    import time
+    """Webhooks and the escalation sweep run as tasks (app/tasks.py), never inside a user's request."""
+    from app import tasks
 
-    from app.extensions import db
-    from app.services import escalation
-    from app.unit_of_work import unit_of_work
-
-    state = {"last_sweep": 0.0}
-
-    @app.before_request
-    def sweep_now_and_then():
-        if time.monotonic() - state["last_sweep"] < app.config["SWEEP_INTERVAL_SECONDS"]:
-            return
-        state["last_sweep"] = time.monotonic()
-        try:
-            with unit_of_work(db.session):
-                escalation.sweep(db.session)
-        except Exception:  # an escalation problem must never break the user's request (rolled back)
-            app.logger.exception("escalation sweep failed")
+    if app.config["TASKS"] not in ("inline", "procrastinate"):
+        raise RuntimeError("ROUNDS_TASKS is 'inline' or 'procrastinate'.")
+    if app.config["TASKS"] == "procrastinate" and not app.config["SQLALCHEMY_DATABASE_URI"].startswith(
+            "postgresql"):
+        raise RuntimeError("ROUNDS_TASKS=procrastinate keeps its jobs in PostgreSQL: set DATABASE_URL.")
+    tasks.setup(app)
 
 
 def setup_unit_of_work(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""flask commands: seed-demo, escalate, create-user (each one unit of work, app/unit_of_work.py),
+"""flask commands: seed-demo, escalate, worker, create-user (each one unit of work, app/unit_of_work.py),
 backup and restore."""
 import subprocess
 import sys
@@ -36,14 +36,33 @@ def register(app) -> None:
 
     @app.cli.command("escalate")
     def escalate_command():
-        """Escalate overdue and unverified orders and retry webhooks (run from cron every minute)."""
-        from app.services import escalation, webhooks
+        """Escalate overdue and unverified orders and try the webhooks that are due, now."""
+        from datetime import timedelta
 
-        with unit_of_work(db.session):
-            made = escalation.sweep(db.session)
+        from app import tasks
+
+        ids = tasks.run_sweep(app, timedelta(0))
         # Each attempt is its own unit: its outcome is saved before the next message goes out.
-        sent = webhooks.deliver_due(db.session, app.config["BASE_URL"], each=lambda: unit_of_work(db.session))
-        click.echo(f"{made} escalations, {sent} webhook attempts.")
+        for delivery_id in ids:
+            tasks.run_delivery(app, delivery_id)
+        click.echo(f"Escalations made; {len(ids)} webhook attempts.")
+
+    @app.cli.command("worker")
+    @click.option("--concurrency", default=4, show_default=True,
+                  help="jobs run at once (webhooks wait on the network, not the CPU)")
+    @click.option("--name", default=None, help="the worker's name in the logs")
+    def worker_command(concurrency, name):
+        """Run queued work (webhooks, the escalation sweep) with ROUNDS_TASKS=procrastinate; start one
+        or more on any machine. SIGTERM lets the running jobs finish."""
+        import logging
+
+        from app import tasks
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        if app.config["TASKS"] != "procrastinate":
+            raise click.ClickException("ROUNDS_TASKS is not 'procrastinate': the app runs its tasks "
+                                       "itself and needs no worker.")
+        tasks.run_worker(app, concurrency=concurrency, name=name)
 
     @app.cli.command("create-user")
     @click.argument("username")

@@ -58,7 +58,16 @@ class Config:
     # Webhooks go only to public addresses; these comma-separated hosts and networks (CIDR) may be
     # reached anyway, e.g. "chat.corp.internal,10.8.0.0/16" for a chat server on a private network.
     WEBHOOK_ALLOW = os.environ.get("ROUNDS_WEBHOOK_ALLOW", "")
-    # How often a request may run the escalation sweep (seconds); `flask escalate` runs it on demand.
+    # How background work runs (app/tasks.py): "inline" in the app's own processes (the embedded
+    # default: no extra process), or "procrastinate", jobs in PostgreSQL run by `flask worker`
+    # processes, for several app servers.
+    TASKS = os.environ.get("ROUNDS_TASKS", "inline")
+    # A worker says it is alive this often; one silent for longer than STALLED_AFTER has died and its
+    # jobs run again elsewhere.
+    TASK_HEARTBEAT_SECONDS = float(os.environ.get("ROUNDS_TASK_HEARTBEAT", "10"))
+    TASK_STALLED_AFTER_SECONDS = float(os.environ.get("ROUNDS_TASK_STALLED_AFTER", "30"))
+    # Inline only: how often a request may run the escalation sweep (seconds); `flask escalate`
+    # runs it on demand.
     SWEEP_INTERVAL_SECONDS = int(os.environ.get("ROUNDS_SWEEP_INTERVAL", "60"))
     # Login throttling (in the database, so it holds across app servers): after 5 failures for one
     # (username, address), or 20 from one address, a pause of 30 s that doubles with each further

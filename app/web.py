@@ -214,7 +214,7 @@ def flash_outcome(change, saved: str | None = None) -> None:
 def end_unit(resp):
     """after_request: commit the request's work if its answer is below 400 and nothing was refused,
     else roll back; a conflict at commit becomes a 409 with the reason (never a 500, nothing kept)."""
-    from app import jobs
+    from app import tasks
     from app.services import webhooks
     from app.unit_of_work import CONFLICTS, CONFLICT_MESSAGE
 
@@ -231,7 +231,7 @@ def end_unit(resp):
         current_app.logger.info("conflict at commit: %s %s", request.method, request.path)
         return render("errors/error.html", "errors/_error.html", status_code=409,
                       message=str(CONFLICT_MESSAGE), path=request.path)
-    jobs.deliver_in_background(current_app._get_current_object(), webhooks.queued(db.session))
+    tasks.hand_over(current_app._get_current_object(), webhooks.queued(db.session))
     return resp
 
 

@@ -22,6 +22,17 @@ def pytest_addoption(parser):
                      help="database backend for the whole run")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests of what exists only on PostgreSQL (the task queue, the two-server setup) run in the
+    PostgreSQL pass of `make test`; the SQLite pass leaves them out (deselected, not skipped)."""
+    if config.getoption("--db") == "postgresql":
+        return
+    left_out = [item for item in items if item.get_closest_marker("postgresql_only")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("postgresql_only")]
+
+
 @pytest.fixture(scope="session")
 def database_url(request, tmp_path_factory):
     """A file SQLite database (threads share it in browser tests) or a fresh PostgreSQL cluster."""

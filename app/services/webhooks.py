@@ -1,14 +1,14 @@
 """Outbound team notifications: an outbox table, delivered after the request, retried a few times.
 
-A delivery is written in the same transaction as the change that causes it, then sent by a
-background thread once the request has committed; the escalation sweep retries what failed.
-A receiver that is down or slow therefore never slows or fails the request that triggered it.
+A delivery is written in the same transaction as the change that causes it, then handed to the task
+queue (app/tasks.py) once the request has committed; failed attempts are retried at 1, 5, 15 and 60
+minutes. A receiver that is down or slow therefore never slows or fails the request that caused it.
 """
 import json
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.models import Team, WebhookDelivery, WorkOrder
 from app.models.types import utcnow
@@ -93,23 +93,57 @@ def send(session, delivery: WebhookDelivery, now: datetime, base_url: str,
         delivery.next_attempt_at = now + BACKOFF[min(delivery.attempts - 1, len(BACKOFF) - 1)]
 
 
-def deliver_due(session, base_url: str, now: datetime | None = None, ids: list[int] | None = None,
-                limit: int = 50, each=nullcontext) -> int:
-    """Attempt pending deliveries that are due (or exactly `ids`); returns how many were tried.
+# An attempt takes its delivery for this long (a send gives up after 2 x TIMEOUT_SECONDS): nobody else
+# sends it meanwhile, and if the sender dies it is due again once the lease ends.
+LEASE = timedelta(seconds=30)
 
-    `each()` wraps every attempt: jobs pass a unit of work, so each outcome is saved before the next
-    message goes out (the caller commits otherwise)."""
+
+def claim(session, delivery_id: int, now: datetime) -> tuple[bool, datetime | None]:
+    """Take a pending, due delivery for one attempt (the caller commits before sending, so the claim
+    holds no lock while the message goes out). Returns (claimed, when it is due again): not claimed
+    when it is not due yet or someone else holds it (then when to look again), or when it is settled
+    (sent, failed for good: None)."""
+    taken = session.execute(update(WebhookDelivery).where(
+        WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
+        WebhookDelivery.next_attempt_at <= now).values(next_attempt_at=now + LEASE)).rowcount
+    if taken:
+        return True, None
+    return False, session.scalar(select(WebhookDelivery.next_attempt_at).where(
+        WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending"))
+
+
+def attempt(session, delivery_id: int, base_url: str, now: datetime | None = None) -> datetime | None:
+    """Send one claimed delivery and record the outcome; returns when it is due again, or None."""
+    delivery = session.get(WebhookDelivery, delivery_id)
+    send(session, delivery, now or utcnow(), base_url, outbound.configured_allow_list())
+    session.flush()
+    return delivery.next_attempt_at if delivery.status == "pending" else None
+
+
+def due_ids(session, now: datetime, grace: timedelta = timedelta(0), limit: int = 200) -> list[int]:
+    """Pending deliveries due (by more than `grace`: one that late has no job, as the hand-over after
+    its commit failed or its worker died)."""
+    return list(session.scalars(select(WebhookDelivery.id).where(
+        WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now - grace)
+        .order_by(WebhookDelivery.id).limit(limit)))
+
+
+def deliver_due(session, base_url: str, now: datetime | None = None, limit: int = 50,
+                each=nullcontext) -> int:
+    """Attempt the pending deliveries that are due, one by one; returns how many were tried.
+
+    `each()` wraps every claim and every attempt: commands pass a unit of work, so a claim is saved
+    before its message goes out and each outcome before the next (the caller commits otherwise)."""
     now = now or utcnow()
-    query = select(WebhookDelivery).where(WebhookDelivery.status == "pending")
-    query = query.where(WebhookDelivery.id.in_(ids)) if ids else query.where(
-        WebhookDelivery.next_attempt_at <= now)
-    deliveries = list(session.scalars(query.order_by(WebhookDelivery.id).limit(limit)))
-    allow = outbound.configured_allow_list()
-    for delivery in deliveries:
+    tried = 0
+    for delivery_id in due_ids(session, now, limit=limit):
         with each():
-            send(session, delivery, now, base_url, allow)
-            session.flush()
-    return len(deliveries)
+            claimed, _ = claim(session, delivery_id, now)
+        if claimed:
+            with each():
+                attempt(session, delivery_id, base_url, now)
+            tried += 1
+    return tried
 
 
 def recent_problems(session, teams: list[Team], now: datetime | None = None, days: int = 30,
