@@ -14,6 +14,7 @@ def create_app(config: type[Config] | None = Config) -> Flask:
         raise RuntimeError("Set ROUNDS_SECRET_KEY (make run generates one into instance/secret_key).")
     setup_proxy(app)
     setup_static(app)
+    setup_request_ids(app)
     setup_extensions(app)
     setup_i18n(app)
     setup_login(app)
@@ -35,6 +36,13 @@ def setup_proxy(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+def setup_request_ids(app: Flask) -> None:
+    """X-Request-Id on every response and in every app log line (app/request_log.py)."""
+    from app import request_log
+
+    request_log.setup(app)
 
 
 def setup_extensions(app: Flask) -> None:
@@ -67,6 +75,7 @@ def setup_login(app: Flask) -> None:
 def setup_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.dutylog.routes import bp as dutylog_bp
+    from app.main.health import bp as health_bp
     from app.main.pwa import bp as pwa_bp
     from app.main.routes import bp as main_bp
     from app.handover.routes import bp as handover_bp
@@ -76,7 +85,7 @@ def setup_blueprints(app: Flask) -> None:
     from app.workorders.routes import bp as workorders_bp
 
     for bp in (main_bp, pwa_bp, auth_bp, rounds_bp, dutylog_bp, workorders_bp, manage_bp, handover_bp,
-               owner_bp):
+               owner_bp, health_bp):
         app.register_blueprint(bp)
 
 

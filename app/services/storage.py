@@ -34,6 +34,10 @@ class PhotoStore(Protocol):
         """Remove key if present (no error if it is already gone)."""
         ...
 
+    def reachable(self) -> bool:
+        """Whether the store answers now (the health check)."""
+        ...
+
 
 class StoreUnavailable(Exception):
     """The store could not be reached or answered with an error: the caller says "try again"."""
@@ -55,6 +59,14 @@ class LocalPhotoStore:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         """Use root as the store's directory; it is created on first put."""
         self.root = Path(root)
+
+    def reachable(self) -> bool:
+        """For the health check: the directory is there (or can be made) and writable."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return False
+        return os.access(self.root, os.W_OK | os.X_OK)
 
     def path_for(self, key: str) -> Path:
         """The file path for key (validated). Two fan-out levels keep directories small."""
