@@ -9,6 +9,13 @@ setting), in both languages. Prints figures only; asserts nothing. 1 KB = 1,024 
 
 Targets: largest checkpoint page + app.css + htmx.min.js + app.js <= 35 KB gzipped; the largest
 checkpoint page under 50 KB raw (HTML, without photos); one answer's htmx response <= 2 KB gzipped.
+
+Then what the round page and the largest checkpoint page transfer as a browser would fetch them (no
+service worker): the page and every stylesheet, script and icon it links, as the server sends them
+(Content-Encoding as negotiated for a client that accepts "gzip, deflate, br", and one that accepts
+gzip only), bodies plus response headers. First load: an empty HTTP cache. Repeat load: the page again;
+an asset whose Cache-Control makes it fresh (max-age, immutable) costs nothing, any other is revalidated
+(If-None-Match / If-Modified-Since: a 304's headers, and a round trip).
 """
 import sys
 from pathlib import Path
@@ -103,9 +110,13 @@ def run(tmp: str) -> None:
             pages[lang].append((n, len(body), gz(body)))
 
     assets = {lang: {} for lang in LANGS}
+    with app.test_request_context():
+        from flask import url_for
+
+        asset_urls = {name: url_for("static", filename=name) for name in ASSETS}
     for lang in LANGS:
         for name in ASSETS:
-            body = fetch(f"/static/{name}", lang)
+            body = fetch(asset_urls[name], lang)
             assets[lang][name] = (len(body), gz(body))
 
     # The heaviest checkpoint: by gzipped size for the bundle, by raw size for the raw target
@@ -193,9 +204,73 @@ def run(tmp: str) -> None:
         print(f"  largest answer response gzipped: {ans_gz:,} B")
         print()
 
+    transfers(client, round_id, n_big)
+
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+ASSET_RE = re.compile(r'<(?:link[^>]+rel="(?:stylesheet|icon|apple-touch-icon)"[^>]+href|script[^>]+src)="([^"]+)"')
+MAX_AGE_RE = re.compile(r"max-age=(\d+)")
+
+
+def header_bytes(resp) -> int:
+    """The status line and headers as on the wire (HTTP/1.1)."""
+    return len(f"HTTP/1.1 {resp.status}\r\n") + sum(len(k) + len(v) + 4 for k, v in resp.headers.items()) + 2
+
+
+def transfers(client, round_id: int, n_big: int) -> None:
+    """Bytes on the wire for a page and its linked assets, first load and repeat load, by Accept-Encoding."""
+    print("What a page transfers (bodies as sent + response headers; the browser's HTTP cache, no service worker)")
+    print(f"  {'page':<30} {'accepts':<18} {'first load':>22} {'repeat load':>24}   of which assets")
+    for label, path in ((f"round /rounds/{round_id}", f"/rounds/{round_id}"),
+                        (f"checkpoint #{n_big} (largest)", f"/rounds/{round_id}/checkpoints/{n_big}")):
+        for accepts in ("gzip, deflate, br", "gzip", "(none)"):
+            headers = {"Accept-Language": LANGS["zh_Hans"]}
+            if accepts != "(none)":
+                headers["Accept-Encoding"] = accepts
+            first = repeat = asset_first = asset_repeat = 0
+            req_first = req_repeat = 0
+            page = client.get(path, headers=headers)
+            page_bytes = len(page.get_data()) + header_bytes(page)
+            html = page.get_data()
+            if page.headers.get("Content-Encoding") == "gzip":
+                html = gzip.decompress(html)
+            elif page.headers.get("Content-Encoding") == "br":
+                import brotli
+                html = brotli.decompress(html)
+            page.close()
+            first += page_bytes
+            repeat += page_bytes
+            req_first += 1
+            req_repeat += 1
+            for url in dict.fromkeys(ASSET_RE.findall(html.decode())):
+                r = client.get(url, headers=headers)
+                size = len(r.get_data()) + header_bytes(r)
+                cc = r.headers.get("Cache-Control", "")
+                etag, modified = r.headers.get("ETag"), r.headers.get("Last-Modified")
+                r.close()
+                first += size
+                asset_first += size
+                req_first += 1
+                max_age = MAX_AGE_RE.search(cc)
+                fresh = "immutable" in cc or (max_age and int(max_age.group(1)) > 0 and "no-cache" not in cc)
+                if not fresh:  # revalidated on the repeat load
+                    cond = dict(headers)
+                    if etag:
+                        cond["If-None-Match"] = etag
+                    if modified:
+                        cond["If-Modified-Since"] = modified
+                    r = client.get(url, headers=cond)
+                    size = len(r.get_data()) + header_bytes(r)
+                    r.close()
+                    repeat += size
+                    asset_repeat += size
+                    req_repeat += 1
+            print(f"  {label:<30} {accepts:<18} {first:>9,} B {req_first:>2} requests "
+                  f"{repeat:>9,} B {req_repeat:>2} requests   {asset_first:,} / {asset_repeat:,} B")
+    print()
 
 
 if __name__ == "__main__":

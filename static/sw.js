@@ -3,7 +3,8 @@
 // `const CONFIG = {version, assets, offline}` above this file.
 //
 // One strategy per kind of request:
-//   static assets (/static/…?v=hash)   cache-first: the URL changes with the file, so never stale
+//   static assets (/static/app.<hash>.css, named by app/static_files.py)
+//                                      cache-first: the URL changes with the file, so never stale
 //   pages (Today, a round, its checkpoints, the work orders list and an order a crew opened)
 //                                      network-first, kept per user; with no network (or one
 //                                      that hangs) the kept copy, else the offline page
@@ -27,6 +28,7 @@ const ROUND_PAGE = /^\/rounds\/(\d+)(?:\/checkpoints\/\d+)?$/;
 const HANGING_NETWORK_MS = 6000;   // a page that is kept is shown from the phone after this long
 const ROUND_REFETCH_MS = 10 * 60 * 1000;
 const USER_HEADER = "X-Rounds-User";
+const HASHED_ASSET = /\.[0-9a-f]{12}(?:\.[\w]+)?$/;  // app.<12 hex>.css: kept; an unhashed name may change
 
 // --- lifecycle ----------------------------------------------------------------------------------
 
@@ -82,7 +84,7 @@ async function cacheFirst(request) {
   const hit = await cache.match(request, {ignoreVary: true});
   if (hit) return hit;
   const response = await fetch(request);
-  if (response.ok && response.type === "basic" && new URL(request.url).searchParams.has("v")) {
+  if (response.ok && response.type === "basic" && HASHED_ASSET.test(new URL(request.url).pathname)) {
     cache.put(request, response.clone());
   }
   return response;

@@ -1,4 +1,7 @@
-"""The installable app: manifest, service worker, offline page, favicon and versioned static URLs.
+"""The installable app: manifest, service worker, offline page and favicon.
+
+Static URLs are content-hashed (/static/app.<hash>.css) by app/static_files.py, so the service worker's
+precache list below changes whenever an asset does, and the browser installs the new worker.
 
 The service worker (static/sw.js) keeps a started round's pages for use without signal; it learns
 from the `X-Rounds-User` header whose pages it holds, so a shared phone never shows one supervisor's
@@ -27,30 +30,6 @@ PRECACHE = ("app.css", "app.js", "htmx.min.js", "queue.js", "vendor/idb-keyval-6
 BRAND = "#12355b"
 BACKGROUND = "#f4f5f7"
 USER_HEADER = "X-Rounds-User"
-_versions: dict[str, tuple[float, str]] = {}
-
-
-def static_version(filename: str) -> str:
-    """A short hash of a static file's bytes (recomputed when the file changes); '' if it is missing."""
-    path = Path(current_app.static_folder) / filename
-    try:
-        mtime = path.stat().st_mtime
-    except OSError:
-        return ""
-    known = _versions.get(filename)
-    if known is None or known[0] != mtime:
-        known = (mtime, hashlib.sha256(path.read_bytes()).hexdigest()[:10])
-        _versions[filename] = known
-    return known[1]
-
-
-@bp.app_url_defaults
-def versioned_static(endpoint: str, values: dict) -> None:
-    """/static/app.css?v=<hash>: a changed file is a new URL, so caches (and the SW) never serve it stale."""
-    if endpoint == "static" and "v" not in values and values.get("filename"):
-        version = static_version(values["filename"])
-        if version:
-            values["v"] = version
 
 
 def user_token(user_id: int) -> str:
@@ -118,7 +97,7 @@ def _manifest() -> dict:
 
 @bp.get("/sw.js")
 def service_worker():
-    """static/sw.js at the root scope, told which assets (by versioned URL) to keep and where the offline page is."""
+    """static/sw.js at the root scope, told which assets (by hashed URL) to keep and where the offline page is."""
     source = (Path(current_app.static_folder) / "sw.js").read_text(encoding="utf-8")
     assets = [url_for("static", filename=name) for name in PRECACHE]
     config = {"assets": assets, "offline": url_for("pwa.offline")}

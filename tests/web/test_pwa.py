@@ -25,11 +25,13 @@ def test_manifest_names_follow_the_language_asked(client, lang, name, short):
 
 
 def test_manifest_icons_exist_at_their_declared_sizes(client):
-    """Every icon the manifest names is served, a PNG of the size it declares."""
+    """Every icon the manifest names is served by its hashed URL, a PNG of the size it declares."""
     data = json.loads(client.get("/manifest.webmanifest?lang=en").get_data(as_text=True))
     for icon in data["icons"]:
+        assert re.fullmatch(r"/static/icons/[\w-]+\.[0-9a-f]{12}\.png", icon["src"])
         resp = client.get(icon["src"])
         assert resp.status_code == 200 and resp.mimetype == "image/png"
+        assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
         with Image.open(io.BytesIO(resp.get_data())) as img:
             assert f"{img.width}x{img.height}" == icon["sizes"]
         resp.close()
@@ -51,15 +53,18 @@ def test_pages_link_manifest_icons_and_the_favicon(client, auth, demo):
     resp.close()
 
 
-def test_static_urls_carry_a_version_of_their_content(client):
-    """A changed asset is a new URL, so the service worker's cache-first never serves it stale."""
+def test_static_urls_carry_a_hash_of_their_content(client):
+    """A changed asset is a new URL (app.<hash>.css), so the service worker's cache-first never serves it
+    stale (app/static_files.py; tests/web/test_static_files.py for caching and compression)."""
     html = client.get("/login").get_data(as_text=True)
-    assert re.search(r'href="/static/app\.css\?v=[0-9a-f]{10}"', html)
-    assert re.search(r'src="/static/app\.js\?v=[0-9a-f]{10}"', html)
+    assert re.search(r'href="/static/app\.[0-9a-f]{12}\.css"', html)
+    assert re.search(r'src="/static/app\.[0-9a-f]{12}\.js"', html)
+    assert "?v=" not in html
 
 
 def test_service_worker_is_served_for_the_root_scope(client):
-    """/sw.js: JavaScript, Service-Worker-Allowed /, no-cache, told its versioned assets and offline page."""
+    """/sw.js: JavaScript, Service-Worker-Allowed /, no-cache, told its hashed assets (served for a year,
+    immutable) and offline page."""
     resp = client.get("/sw.js")
     assert resp.status_code == 200 and resp.mimetype == "text/javascript"
     assert resp.headers["Service-Worker-Allowed"] == "/"
@@ -67,10 +72,11 @@ def test_service_worker_is_served_for_the_root_scope(client):
     first = resp.get_data(as_text=True).splitlines()[0]
     config = json.loads(first.removeprefix("const CONFIG = ").removesuffix(";"))
     assert config["offline"] == "/offline" and re.fullmatch(r"[0-9a-f]{10}", config["version"])
-    assert all(re.fullmatch(r"/static/[\w/.-]+\?v=[0-9a-f]{10}", url) for url in config["assets"])
+    assert all(re.fullmatch(r"/static/[\w/.-]+\.[0-9a-f]{12}\.(js|css|png)", url) for url in config["assets"])
     for url in config["assets"]:
         asset = client.get(url)
         assert asset.status_code == 200
+        assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"
         asset.close()
 
 
