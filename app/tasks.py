@@ -25,6 +25,7 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
+from app.pg import libpq_url
 from app.models.types import utcnow
 from app.services import escalation, webhooks
 from app.unit_of_work import unit_of_work
@@ -126,13 +127,6 @@ _connected = {"key": None}
 _connect_lock = threading.Lock()
 
 
-def conninfo(database_url: str) -> str:
-    """libpq's form of the app's SQLAlchemy URL (postgresql+psycopg://… → postgresql://…)."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def connect(app: Flask) -> procrastinate.App:
     """The queue, connected to the app's database. A forked process makes its own pool: connections
     must never cross processes (gunicorn forks its workers after the app is imported)."""
@@ -141,7 +135,7 @@ def connect(app: Flask) -> procrastinate.App:
         if _connected["key"] != key:
             # What App.replace_connector does, kept for the life of the process.
             queue.connector = queue.job_manager.connector = procrastinate.PsycopgConnector(
-                conninfo=conninfo(key[1]), min_size=1, max_size=4, timeout=5)
+                conninfo=libpq_url(key[1]), min_size=1, max_size=4, timeout=5)
             _connected["key"] = key
     return queue
 

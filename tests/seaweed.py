@@ -3,12 +3,13 @@ one bucket, gone after — the way tests/pg.py starts PostgreSQL."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from tests.ports import free_port
 
 ACCESS_KEY, SECRET_KEY, BUCKET = "rounds-test", "rounds-test-secret", "rounds-photos"
 
@@ -20,20 +21,14 @@ def _weed() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class SeaweedS3:
     """Start with .start(); .endpoint, .config (the app's S3_* settings); .stop()."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="rounds-weed-")
         # Every listener on a port of its own (two test workers run a server each): HTTP and gRPC.
-        self.ports = {name: _free_port() for name in ("master", "volume", "filer", "s3")}
-        self.grpc = {name: _free_port() for name in self.ports}
+        self.ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
+        self.grpc = {name: free_port() for name in self.ports}
         self.endpoint = f"http://127.0.0.1:{self.ports['s3']}"
         self.proc = None
         self.log = None

@@ -8,9 +8,7 @@ the database, so every photo the copy names is there (content-addressed bytes ne
 """
 from __future__ import annotations
 
-import glob
 import json
-import shutil
 import sqlite3
 import subprocess
 from datetime import datetime, timezone
@@ -19,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from app.pg import libpq_url, pg_tool
 from app.services.storage import LocalPhotoStore, PhotoStore, validate_key
 
 MANIFEST = "backup.json"
@@ -30,17 +29,15 @@ class BackupError(Exception):
 
 
 def _pg_tool(name: str) -> str:
-    found = shutil.which(name)
-    if found:
-        return found
-    for path in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True):
-        return path
-    raise BackupError(f"{name} not found: install PostgreSQL's client tools")
+    try:
+        return pg_tool(name)
+    except FileNotFoundError as exc:
+        raise BackupError(str(exc)) from None
 
 
 def _libpq_url(engine) -> str:
-    """postgresql+psycopg://… as pg_dump and pg_restore read it (password included, not logged)."""
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    """The engine's database as pg_dump and pg_restore read it (password included, not logged)."""
+    return libpq_url(engine.url)
 
 
 def _sqlite_path(engine) -> str:
