@@ -207,33 +207,79 @@ def export_yaml(session, site: Site | None = None) -> str:
     return yaml.safe_dump({"version": 1, "templates": out}, allow_unicode=True, sort_keys=False, width=120)
 
 
+class _PlainYaml(yaml.SafeLoader):
+    """safe_load without anchors and aliases: checklists.yaml has none, and nested aliases (a "billion
+    laughs" file) would expand into gigabytes once a field is turned into text."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("aliases are not accepted")
+        return super().compose_node(parent, index)
+
+
+def _text(value, limit: int, optional: bool = False) -> str | None:
+    """A YAML scalar as text of at most `limit` characters; a list, a mapping or an overlong text is a fault."""
+    if value is None and optional:
+        return None
+    if value is None or isinstance(value, (dict, list)):
+        raise ValueError("not a scalar")
+    text = str(value)
+    if not text or len(text) > limit:
+        raise ValueError("empty or too long")
+    return text
+
+
 def _parse(text: str) -> list[tuple[dict, list[dict]]]:
-    """(template spec, item rows) for each template of the file; refuses the whole file on any fault."""
+    """(template spec, item rows) for each template of the file; refuses the whole file on any fault
+    (fields of the wrong type or too long for their column included: a refusal, never a server error)."""
     from flask_babel import lazy_gettext as _l
 
+    not_ours = _l("This is not a checklist YAML file like checklists.yaml.")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_PlainYaml)
         specs = data["templates"]
         assert isinstance(specs, list)
     except Exception:  # any malformed upload: one clear message
-        raise TemplateRefused(_l("This is not a checklist YAML file like checklists.yaml.")) from None
+        raise TemplateRefused(not_ours) from None
     parsed = []
     for spec in specs:
         try:
-            code, items = str(spec["id"]), spec["items"]
-            rows = [{"code": str(i["id"]), "text_zh": str(i["text_zh"]), "text_en": str(i["text_en"]),
-                     "category": str(i["category"]), "team_code": str(i["responsible_team"]),
-                     "severity": str(i["severity"]), "photo_required_on_fail": bool(i["photo_required_on_fail"]),
-                     "points": int(i.get("points") or 0), "room": i.get("room")} for i in items]
+            code = _text(spec["id"], 64)
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", code):
+                raise ValueError("code")
+            head = {"id": code, "kind": _text(spec.get("kind", "patrol"), 32),
+                    **{k: _text(spec[k], 200) for k in ("name_zh", "name_en") if k in spec}}
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", head["kind"]) or not isinstance(spec["items"], list):
+                raise ValueError("kind or items")
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise TemplateRefused(not_ours) from None
+        items = spec["items"]
+        try:
+            rows = [{"code": _text(i["id"], 64), "text_zh": _text(i["text_zh"], 2000),
+                     "text_en": _text(i["text_en"], 2000), "category": _text(i["category"], 40),
+                     "team_code": _text(i["responsible_team"], 40), "severity": _text(i["severity"], 16),
+                     "photo_required_on_fail": bool(i["photo_required_on_fail"]),
+                     "points": _points(i.get("points")), "room": _text(i.get("room"), 40, optional=True)}
+                    for i in items]
         except (KeyError, TypeError, ValueError, AttributeError):
             raise TemplateRefused(_l("Template %(id)s has an item without text, category, team, severity or "
-                                     "photo rule.", id=spec.get("id", "?") if isinstance(spec, dict) else "?")) from None
+                                     "photo rule.", id=code)) from None
         for r in rows:
             if r["severity"] not in SEVERITIES or not re.fullmatch(r"[a-z][a-z0-9_]*", r["team_code"]):
                 raise TemplateRefused(_l("Template %(id)s: item %(item)s has an unknown severity or team.",
                                          id=code, item=r["code"]))
-        parsed.append(({**spec, "id": code}, rows))
+        parsed.append((head, rows))
     return parsed
+
+
+def _points(value) -> int:
+    """Appearance points: a small whole number (0 when absent)."""
+    if isinstance(value, (dict, list, bool)):
+        raise ValueError("points")
+    points = int(value or 0)
+    if not 0 <= points <= 1000:
+        raise ValueError("points")
+    return points
 
 
 def _same(version: TemplateVersion, rows: list[dict]) -> bool:

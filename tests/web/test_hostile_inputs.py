@@ -497,3 +497,68 @@ def test_a_png_with_gps_in_its_exif_chunk_is_stored_without_it(client, walk, ses
         img = Image.open(io.BytesIO(data))
         assert img.format == "JPEG" and not img.getexif()
         assert b"Exif" not in data and b"SnoopCam" not in data
+
+
+# ---- the routes that take a data file: checklist YAML and the units' CSV --------------------------
+
+def _laughs(depth: int) -> str:
+    """A "billion laughs" YAML: nested aliases that expand to 9**depth strings once made into text."""
+    lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"l{n}: &l{n} [" + ",".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, depth)]
+    return "\n".join(lines) + f"""
+templates:
+  - id: evil
+    items:
+      - {{id: x, text_zh: *l{depth - 1}, text_en: t, category: c, responsible_team: cleaning,
+          severity: minor, photo_required_on_fail: false}}
+"""
+
+
+ITEM = "{id: x, text_zh: t, text_en: t, category: c, responsible_team: cleaning, severity: minor, " \
+       "photo_required_on_fail: false%s}"
+HOSTILE_YAML = {
+    "billion laughs": _laughs(7),
+    "a list for a name": "templates:\n  - id: evil\n    name_zh: [1, 2]\n    items: []\n",
+    "a list for a kind": "templates:\n  - id: evil\n    kind: [x]\n    items: []\n",
+    "a mapping for a room": "templates:\n  - id: evil\n    items:\n      - " + ITEM % ", room: {a: 1}" + "\n",
+    "a code longer than its column": "templates:\n  - id: " + "x" * 5000 + "\n    items: []\n",
+    "a name longer than its column": "templates:\n  - id: evil\n    name_en: " + "n" * 300 + "\n    items: []\n",
+    "a category longer than its column": "templates:\n  - id: evil\n    items:\n      - "
+                                         + (ITEM % "").replace("category: c", "category: " + "c" * 300) + "\n",
+    "points beyond an integer": "templates:\n  - id: evil\n    items:\n      - " + ITEM % ", points: 1e300" + "\n",
+    "items not a list": "templates:\n  - id: evil\n    items: 5\n",
+    "not text": "\x00\x01\x02",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_YAML)
+def test_hostile_checklist_yaml_is_refused_and_changes_nothing(client, auth, demo, session, name):
+    """A manager's YAML import with fields of the wrong shape or size, or nested aliases: a refusal
+    read on the checklists page, quickly, and no checklist created or changed (never a 500)."""
+    import time
+
+    from app.models import ChecklistTemplate, TemplateVersion
+
+    auth.login("manager")
+    token = auth.token("/manage/templates")
+    before = (count(session, ChecklistTemplate), count(session, TemplateVersion))
+    started = time.monotonic()
+    resp = client.post("/manage/templates/import", headers=EN, content_type="multipart/form-data", data={
+        "csrf_token": token, "site": str(demo.site.id),
+        "file": (io.BytesIO(HOSTILE_YAML[name].encode()), "checklists.yaml")})
+    assert resp.status_code == 302 and time.monotonic() - started < 2
+    page = client.get(resp.headers["Location"], headers=EN).get_data(as_text=True)
+    assert ("This is not a checklist YAML file like checklists.yaml." in page
+            or "has an item without text, category, team, severity or photo rule." in page)
+    assert (count(session, ChecklistTemplate), count(session, TemplateVersion)) == before
+
+
+def test_the_exported_yaml_imports_unchanged(client, auth, demo):
+    """What the checks above refuse leaves the real file alone: the export imports back, unchanged."""
+    auth.login("manager")
+    exported = client.get(f"/manage/templates.yaml?site={demo.site.id}").data
+    token = auth.token("/manage/templates")
+    resp = client.post("/manage/templates/import", headers=EN, content_type="multipart/form-data", data={
+        "csrf_token": token, "site": str(demo.site.id), "file": (io.BytesIO(exported), "checklists.yaml")})
+    page = client.get(resp.headers["Location"], headers=EN).get_data(as_text=True)
+    assert "Imported:" in page and "not a checklist YAML" not in page
