@@ -95,6 +95,9 @@ def _row_problem(row: dict, existing: set, seen: dict, n: int):
         return _l("The building is missing.")
     if not key[1] or not key[2]:
         return _l("The unit or the room number is missing.")
+    if len(key[0]) > 20 or len(key[1]) > 10 or len(key[2]) > 10:  # the columns' sizes, as the unit form's
+        return _l("The building may be at most %(building)d characters long, the unit and the room at most "
+                  "%(unit)d.", building=20, unit=10)
     if not re.fullmatch(r"-?\d{1,3}", row.get("floor", "")):
         return _l("The floor must be a whole number.")
     if key in existing:

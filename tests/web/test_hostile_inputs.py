@@ -562,3 +562,40 @@ def test_the_exported_yaml_imports_unchanged(client, auth, demo):
         "csrf_token": token, "site": str(demo.site.id), "file": (io.BytesIO(exported), "checklists.yaml")})
     page = client.get(resp.headers["Location"], headers=EN).get_data(as_text=True)
     assert "Imported:" in page and "not a checklist YAML" not in page
+
+
+HOSTILE_CSV = {
+    "utf-16": "building,unit,floor,room,owner_name,owner_phone,bedrooms,bathrooms\n5,1,3,301,张,,2,1\n"
+              .encode("utf-16"),
+    "a png": png_declaring(64, 64),
+    "a unit number longer than its column": b"building,unit,floor,room,owner_name,owner_phone,bedrooms,bathrooms\n"
+                                            b"5,12345678901234567890,3,301,x,,2,1\n",
+    "a building longer than its column": ("building,unit,floor,room,owner_name,owner_phone,bedrooms,bathrooms\n"
+                                          + "B" * 300 + ",1,3,301,x,,2,1\n").encode(),
+    "a huge bedroom count": b"building,unit,floor,room,owner_name,owner_phone,bedrooms,bathrooms\n"
+                            b"5,1,3,301,x,,99999999999999999999,1\n",
+    "nul bytes": b"building,unit\x00,floor\n\x00\x00\x00\n",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_CSV)
+def test_hostile_units_csv_is_refused_and_imports_nothing(client, auth, demo, session, name):
+    auth.login("engineer")
+    token = auth.token("/handover/import")
+    units = count(session, Unit)
+    resp = client.post("/handover/import", headers=EN, content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO(HOSTILE_CSV[name]), "units.csv")})
+    assert resp.status_code == 422 and "nothing was imported" in resp.get_data(as_text=True)
+    assert count(session, Unit) == units
+
+
+def test_a_units_csv_with_codes_too_long_says_which_in_chinese(client, auth, demo, session):
+    """The line and the sizes are named in the engineer's language (the unit form's limits)."""
+    auth.login("engineer")
+    token = auth.token("/handover/import")
+    resp = client.post("/handover/import", headers={"Accept-Language": "zh-CN"},
+                       content_type="multipart/form-data", data={
+                           "csrf_token": token, "file": (io.BytesIO(HOSTILE_CSV["a unit number longer than its column"]),
+                                                         "units.csv")})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "楼栋最多 20 个字符，单元和房号最多 10 个字符。" in html
