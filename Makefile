@@ -44,12 +44,14 @@ run: $(VENV)/.run-deps $(SECRET_FILE) translations fonts
 	@echo "ROUNDS_TASKS=procrastinate, and one or more workers: DATABASE_URL=... ROUNDS_TASKS=procrastinate .venv/bin/flask worker"
 	ROUNDS_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
 
-# OS packages the tests need: Debian's Chromium, CJK fonts for screenshots, PostgreSQL.
+# OS packages the tests need: Debian's Chromium, CJK fonts for screenshots, PostgreSQL, nginx (in front
+# of two app servers in tests/web/test_two_servers.py).
 os-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing OS packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
