@@ -6,6 +6,7 @@ from app.models.handover import (
     defect_photo,
 )
 from app.models.photo import Photo
+from app.models.plan import Layout, PlanRoom
 from app.models.round import Answer, AnswerChange, Round, RoundStop, answer_photo
 from app.models.route import CheckIn, Checkpoint, Route, Schedule, checkpoint_template
 from app.models.site import Area, Site, SlaRule, Team
@@ -20,5 +21,5 @@ __all__ = [
     "Team", "TemplateVersion", "User", "WorkOrder", "WorkOrderEvent", "answer_photo",
     "Notification", "WebhookDelivery", "WorkOrderPhoto", "Building", "Defect", "DefectCheck",
     "Inspection", "InspectionAnswer", "OwnerLink", "Unit", "check_photo", "defect_photo", "CheckIn", "DutyLog", "AppearanceCheck",
-    "checkpoint_template", "user_site", "user_team",
+    "checkpoint_template", "user_site", "user_team", "Layout", "PlanRoom",
 ]

@@ -1,7 +1,7 @@
 """Pre-handover inspection (模拟验收): buildings, units, inspections, defects, owner links."""
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Float, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -52,8 +52,10 @@ class Unit(db.Model):
     owner_phone: Mapped[str] = mapped_column(String(40), default="")
     bedrooms: Mapped[int] = mapped_column(default=2)
     bathrooms: Mapped[int] = mapped_column(default=1)
+    layout_id: Mapped[int | None] = mapped_column(ForeignKey("layout.id"), index=True)  # 户型
 
     site: Mapped[Site] = relationship()
+    layout = relationship("Layout")
     building: Mapped[Building] = relationship(back_populates="units")
     inspections: Mapped[list["Inspection"]] = relationship(back_populates="unit",
                                                            order_by="Inspection.id")
@@ -122,6 +124,10 @@ class Defect(db.Model):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))  # engineering or a contractor
     work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_order.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The pin on the floor plan: fractions (0..1) of the plan of the layout it was placed on.
+    pin_layout_id: Mapped[int | None] = mapped_column(ForeignKey("layout.id"), index=True)
+    pin_x: Mapped[float | None] = mapped_column(Float)
+    pin_y: Mapped[float | None] = mapped_column(Float)
 
     inspection: Mapped[Inspection] = relationship(back_populates="defects")
     unit: Mapped[Unit] = relationship()
