@@ -24,7 +24,6 @@ def _database() -> bool:
     try:
         db.session.execute(text("SELECT 1"))
         return True
-    except Exception:  # any failure to answer is "down"; the reason goes to the log
+    except Exception:  # any failure to answer is "down"; the reason goes to the log (the 503 rolls back)
         current_app.logger.warning("health: database does not answer", exc_info=True)
-        db.session.rollback()
         return False
