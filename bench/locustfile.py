@@ -101,9 +101,15 @@ class Supervisor(FastHttpUser):
                 return False
             body, ctype = multipart([("csrf_token", m.group(1)), ("username", me["username"]),
                                      ("password", me["password"])], [])
-            self.client.post("/login", data=body, headers={"Content-Type": ctype}, name="login")
+            r = self.client.post("/login", data=body, headers={"Content-Type": ctype}, name="login",
+                                 allow_redirects=False)
+            if r.status_code != 302:  # the form again: refused (throttled, wrong, expired page)
+                log(kind="login", user=me["username"], status=r.status_code, ok=False, ms=_ms(t0),
+                    error=snippet(r.text)[:120])
+                return False
             ok = self.reload()
-            log(kind="login", user=me["username"], status=200 if ok else 0, ok=ok, ms=_ms(t0))
+            log(kind="login", user=me["username"], status=200 if ok else 0, ok=ok, ms=_ms(t0),
+                error=None if ok else "checkpoint page did not open after login")
             return ok
         except Exception as e:  # noqa: BLE001 - counted, tried again
             log(kind="login", user=me["username"], status=0, ok=False, error=repr(e)[:120], ms=_ms(t0))
@@ -111,8 +117,10 @@ class Supervisor(FastHttpUser):
 
     def reload(self) -> bool:
         """Open the round's first checkpoint, as the phone does, for its CSRF token."""
-        r = self.client.get(f"/rounds/{self.me['round_id']}/checkpoints/1", name="checkpoint page")
-        m = CSRF_RE.search(r.text or "") if r.status_code == 200 else None
+        rid = self.me["round_id"]
+        r = self.client.get(f"/rounds/{rid}/checkpoints/1", name="checkpoint page", allow_redirects=False)
+        page = r.text or "" if r.status_code == 200 else ""
+        m = CSRF_RE.search(page) if f"/rounds/{rid}/stops/" in page else None  # not the login form's
         if m:
             self.token = m.group(1)
         return bool(m)
