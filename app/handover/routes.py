@@ -48,8 +48,17 @@ def _site_arg() -> Site:
 
 
 def _defect_filters() -> dict:
-    return {k: request.args[k] for k in svc.DEFECT_FILTERS if request.args.get(k)
-            and (k in ("category", "room", "order") or request.args[k].isdigit())}
+    filters = {k: request.args[k] for k in svc.DEFECT_FILTERS if request.args.get(k)
+               and (k in ("category", "room", "order", "cell") or request.args[k].isdigit())}
+    if filters.get("cell"):  # a heat-map cluster: its bounds on the layout's plan
+        from app.handover.plans import cell_filters
+
+        filters.pop("cell")
+        bounds = cell_filters(_site_arg().id)
+        if bounds and filters.get("layout"):
+            filters["cell"] = request.args["cell"]
+            filters.update(bounds)
+    return filters
 
 
 @bp.get("/project")
@@ -69,7 +78,8 @@ def defects():
     filters = _defect_filters()
     rows = db.session.scalars(svc.filter_defects(svc.signed_defects(site.id), filters, utcnow())
                               .order_by(Defect.id).limit(500)).all()
-    return render("handover/defects.html", site=site, rows=rows, filters=filters)
+    return render("handover/defects.html", site=site, rows=rows,
+                  filters={k: v for k, v in filters.items() if k in svc.DEFECT_FILTERS})
 
 
 @bp.get("/defects.csv")
@@ -147,9 +157,22 @@ def unit(unit_id: int):
 
 
 def unit_context(u: Unit, token: str | None = None, start_form=None) -> dict:
+    from app.handover.plan_forms import UnitLayoutForm
+    from app.handover.plans import plan_view
+    from app.services import plans
+
+    plan, pins = None, []
+    if u.layout is not None and u.layout.has_plan:  # tapping a pin opens its order (else its line below)
+        pins = plans.unit_pins(db.session, u)
+        plan = plan_view(u.layout, url_for("handover.plan_image", layout_id=u.layout.id, v=u.layout.plan_key[:12]),
+                         pins, lambda p: url_for("workorders.show", order_id=p.defect.work_order_id)
+                         if p.defect.work_order_id else f"#d-{p.defect.id}")
     return dict(unit=u, status=svc.unit_status(db.session, u), defects=svc.open_defects(db.session, u),
                 link=svc.live_link(db.session, u), token=token, form=EmptyForm(),
-                start_form=start_form or StartForm(owner_present=u.owner_name))
+                start_form=start_form or StartForm(owner_present=u.owner_name), plan=plan,
+                pin_of=plans.pin_numbers(pins),
+                layout_form=UnitLayoutForm(formdata=None, layout=u.layout.name if u.layout else ""),
+                layout_names=[lay.name for lay in plans.site_layouts(db.session, [u.site_id])])
 
 
 @bp.post("/units/<int:unit_id>/inspections")
@@ -381,3 +404,6 @@ def revoke_link(unit_id: int):
     return redirect(url_for("handover.unit", unit_id=u.id))
 
 
+
+
+from app.handover import plans as _plans  # noqa: E402,F401  (registers the floor-plan routes on bp)

@@ -27,7 +27,7 @@ from app.services.errors import Refused
 
 TEMPLATE_CODE = "unit_pre_handover"
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
-CSV_COLUMNS = ("building", "unit", "floor", "room", "owner_name", "owner_phone", "bedrooms", "bathrooms")
+CSV_COLUMNS = ("building", "unit", "floor", "room", "owner_name", "owner_phone", "bedrooms", "bathrooms", "layout")
 MAX_CSV_BYTES = 2 * 1024 * 1024
 
 
@@ -76,7 +76,13 @@ def import_units(session, site: Site, data: bytes) -> ImportReport:
         parsed.append(row)
     if report.problems:
         return report
+    from app.services.plans import layout_named
+
+    layouts: dict[str, object] = {}
     for row in parsed:
+        name = " ".join(row.get("layout", "").split())  # 户型, optional: a new name makes a new layout
+        if name and name not in layouts:
+            layouts[name] = layout_named(session, site.id, name)
         building = buildings.get(row["building"])
         if building is None:
             building = buildings[row["building"]] = Building(site_id=site.id, code=row["building"])
@@ -84,7 +90,8 @@ def import_units(session, site: Site, data: bytes) -> ImportReport:
         session.add(Unit(site_id=site.id, building=building, unit_no=row["unit"], floor=int(row["floor"]),
                          room=row["room"], owner_name=row.get("owner_name", "")[:120],
                          owner_phone=row.get("owner_phone", ""),
-                         bedrooms=int(row.get("bedrooms") or 2), bathrooms=int(row.get("bathrooms") or 1)))
+                         bedrooms=int(row.get("bedrooms") or 2), bathrooms=int(row.get("bathrooms") or 1),
+                         layout=layouts.get(name)))
         report.created += 1
     return report
 
@@ -107,6 +114,8 @@ def _row_problem(row: dict, existing: set, seen: dict, n: int):
     phone = row.get("owner_phone", "")
     if phone and not PHONE.match(phone):
         return _l("The phone number “%(phone)s” is not valid.", phone=phone[:40])
+    if len(" ".join(row.get("layout", "").split())) > 40:  # the layout name's column size
+        return _l("A layout name may be at most %(num)d characters long.", num=40)
     for col, low, high in (("bedrooms", 0, 9), ("bathrooms", 0, 9)):
         value = row.get(col, "")
         if value and not (value.isdigit() and low <= int(value) <= high):
@@ -513,7 +522,7 @@ def unit_photo_ids(session, unit: Unit) -> set[int]:
 
 # --------------------------------------------------------------------------- project view (缺陷反馈)
 
-DEFECT_FILTERS = ("category", "room", "team", "item", "order", "building")
+DEFECT_FILTERS = ("category", "room", "team", "item", "order", "building", "layout", "cell")
 
 
 def signed_defects(site_id: int):
@@ -540,6 +549,12 @@ def filter_defects(query, filters: dict, now: datetime):
         query = query.where(Defect.item_id == int(filters["item"]))
     if filters.get("building"):
         query = query.join(Unit, Defect.unit_id == Unit.id).where(Unit.building_id == int(filters["building"]))
+    if filters.get("layout"):  # pinned on this layout's plan (the heat map)
+        query = query.where(Defect.pin_layout_id == int(filters["layout"]))
+    if filters.get("bounds"):  # a heat-map cell: [x0, x1) × [y0, y1), the plan's far edges included
+        x0, y0, x1, y1 = filters["bounds"]
+        query = query.where(Defect.pin_x >= x0, Defect.pin_x < x1 if x1 < 1 else Defect.pin_x <= 1,
+                            Defect.pin_y >= y0, Defect.pin_y < y1 if y1 < 1 else Defect.pin_y <= 1)
     order = filters.get("order")
     if order in ("open", "overdue", "done"):
         query = query.join(WO, Defect.work_order_id == WO.id)

@@ -83,6 +83,7 @@ def inspection_pdf(insp: Inspection, session, store: PhotoStore, locale: str) ->
         defects = (handover.recorded_defects(session, insp) if insp.kind == "initial"
                    else [c.defect for c in insp.checks])
         verdicts = {c.defect_id: c for c in insp.checks}
+        _plan(pdf, session, store, unit, defects)
         pdf.set_font("cjk", size=14)
         pdf.multi_cell(0, 9, _("Defects (%(n)d)", n=len(defects)), new_x="LMARGIN", new_y="NEXT")
         for n, d in enumerate(defects, start=1):
@@ -92,6 +93,41 @@ def inspection_pdf(insp: Inspection, session, store: PhotoStore, locale: str) ->
             pdf.multi_cell(0, 7, _("No defects were found."), new_x="LMARGIN", new_y="NEXT")
         _signatures(pdf, store, insp, tz)
         return bytes(pdf.output())
+
+
+def _plan(pdf: Report, session, store: PhotoStore, unit, defects) -> None:
+    """The unit's floor plan with the report's defects pinned, numbered as in the list below and
+    coloured by status (open, overdue, repaired, accepted)."""
+    from app.services import plans
+
+    layout = unit.layout
+    if layout is None or not layout.has_plan:
+        return
+    by_id = {p.defect.id: p for p in plans.unit_pins(session, unit)}
+    pins = [plans.Pin(n, by_id[d.id].x, by_id[d.id].y, by_id[d.id].status, d, by_id[d.id].room)
+            for n, d in enumerate(defects, start=1) if d.id in by_id]
+    if not pins:
+        return
+    try:
+        png = plans.pins_png(store, layout, pins)
+    except KeyError:
+        return
+    width = pdf.epw
+    height = width * layout.plan_height / layout.plan_width
+    if height > 150:
+        width, height = width * 150 / height, 150
+    if pdf.will_page_break(height + 20):
+        pdf.add_page()
+    pdf.set_font("cjk", size=14)
+    pdf.multi_cell(0, 9, _("Floor plan (layout %(name)s)", name=layout.name), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=9)
+    legend = " · ".join(f"{label}" for label in (
+        _("Orange: open"), _("Red: overdue"), _("Blue: repaired"), _("Green: accepted by the owner")))
+    pdf.multi_cell(0, 5, _("The numbers are the defects' numbers below.") + " " + legend,
+                   new_x="LMARGIN", new_y="NEXT")
+    y = pdf.get_y() + 1
+    pdf.image(io.BytesIO(png), x=pdf.l_margin, y=y, w=width, h=height)
+    pdf.set_y(y + height + 4)
 
 
 def _unit_status_label(session, unit):

@@ -168,9 +168,14 @@ def create_demo_building(session, site: Site) -> None:
 def seed_demo(session, password: str = DEMO_PASSWORD) -> bool:
     """Create the demo estate unless it exists; True when something was created. Flushes; the caller
     (flask seed-demo, a test) commits."""
+    from flask import current_app
+
+    from app.services.demo_plans import seed_plans
+
     templates = load_templates(session)
-    if session.scalar(select(Site).where(Site.code == "demo")) is not None:
-        return False
+    existing = session.scalar(select(Site).where(Site.code == "demo"))
+    if existing is not None:  # an estate seeded before floor plans existed gets its layouts
+        return seed_plans(session, existing, current_app.extensions["photo_store"])
     site = create_site(session, "demo", "翠湖花园", "Jade Lake Gardens")
     for acode, (zh, en) in AREAS.items():
         session.add(Area(site=site, code=acode, name_zh=zh, name_en=en))
@@ -198,6 +203,7 @@ def seed_demo(session, password: str = DEMO_PASSWORD) -> bool:
         user.teams.extend(teams[c] for c in team_codes)
         session.add(user)
     session.flush()
+    seed_plans(session, site, current_app.extensions["photo_store"])
     return True
 
 

@@ -87,7 +87,24 @@ def order_context(order: WorkOrder, form: ActionForm | None = None, error: str |
     form.version.data = order.version
     form.team.choices = [SelectChoice(t.id, t.t()) for t in order.site.teams if t.id != order.team_id]
     return dict(order=order, form=form, offered=svc.offered(current_user, order), error=error,
-                failed_action=failed_action, steps=STEPS, now=utcnow())
+                failed_action=failed_action, steps=STEPS, now=utcnow(), order_plan=_order_plan(order))
+
+
+def _order_plan(order: WorkOrder) -> dict | None:
+    """A handover defect's pin on its unit's floor plan, so the crew sees where to go (None otherwise)."""
+    from app.handover.plans import order_plan
+
+    return order_plan(order) if order.unit_id else None
+
+
+@bp.get("/orders/<int:order_id>/plan.png")
+@login_required
+def order_plan_image(order_id: int):
+    """The floor plan of the order's unit, for whoever may see the order (crew: their teams' orders)."""
+    from app.handover.plans import plan_response
+
+    order = load(WorkOrder, order_id)
+    return plan_response(order.unit.layout if order.unit_id else None)
 
 
 @bp.get("/orders/<int:order_id>")
