@@ -118,33 +118,43 @@ def chosen_files(files) -> list:
     return [f for f in (files or []) if f and f.filename]
 
 
-def uploaded_photos(files, site, already: int = 0) -> list:
+def uploaded_photos(files, site, already: int = 0, originals=None) -> list:
     """Normalise and store the photos of a file field; PhotoRejected (nothing stored) if any is bad.
 
     Refused before any decode: more photos than a request or (with `already` attached) an item may
-    carry, or more pixels in all than a request may declare.
+    carry, or more pixels in all than a request may declare. A photo the user drew on comes with its
+    original (the request's "originals" field unless given): both pass the same checks, the original is
+    stored too and linked from the marked photo, which is the one returned (attached and shown).
     """
     from app.services.photos import PhotoRejected, check_room
     from app.services.storage import StoreUnavailable
-    from app.services.uploads import normalise_all, store_photos
+    from app.services.uploads import link_originals, normalise_all, pair_originals, store_photos
 
     cfg = current_app.config
     chosen = chosen_files(files)
+    extra = chosen_files(request.files.getlist("originals") if originals is None else originals)
     if not chosen:
+        if extra:
+            raise PhotoRejected(_l("A marked-up photo arrived without its original. Choose the photo again."))
         return []
     if len(chosen) <= cfg["MAX_PHOTOS_PER_REQUEST"]:
         check_room(already, len(chosen), cfg["MAX_PHOTOS_PER_ITEM"])
-    blobs = [f.read() for f in chosen]
-    images = normalise_all(blobs, max_count=cfg["MAX_PHOTOS_PER_REQUEST"],
+    pairs = pair_originals([f.filename for f in chosen], [f.filename for f in extra]) if extra else []
+    blobs = [f.read() for f in chosen] + [f.read() for f in extra]
+    images = normalise_all(blobs, max_count=cfg["MAX_PHOTOS_PER_REQUEST"], pictures=len(chosen),
                            max_total_pixels=cfg["MAX_PIXELS_PER_REQUEST"],
                            max_bytes=cfg["MAX_PHOTO_BYTES"], max_pixels=cfg["MAX_PHOTO_PIXELS"],
                            long_edge=cfg["PHOTO_LONG_EDGE"], thumb_edge=cfg["THUMB_LONG_EDGE"])
     try:
-        return store_photos(db.session, current_app.extensions["photo_store"], site, current_user, images)
+        stored = store_photos(db.session, current_app.extensions["photo_store"], site, current_user, images)
     except StoreUnavailable:
         current_app.logger.warning("photo store unavailable while storing", exc_info=True)
         raise PhotoRejected(_l("Not saved: photos cannot be stored just now. Try again in a moment."),
                             status=503) from None
+    photos = stored[:len(chosen)]
+    if extra:
+        link_originals(photos, stored[len(chosen):], pairs)
+    return photos
 
 
 def photo_response(photo, size: str, max_age: int = 31536000):

@@ -11,7 +11,8 @@
 // token of the user who made it (body[data-user]: a shared phone sends only the current user's) and an
 // op id made once per tap and sent with every try, so the server applies it exactly once; an answer also
 // carries the phone's time of the tap (answered_at) and of this try (sent_at). Photos are
-// downscaled on the phone before they are kept (long edge 1600 px, JPEG 0.85).
+// downscaled on the phone before they are kept (long edge 1600 px, JPEG 0.85), the originals of photos
+// drawn on (field "originals", static/markup.js) too; file names are kept, which pair them.
 //
 // Sending: in order, one at a time, on `online`, `pageshow`, the page becoming visible, every 20 s while
 // a page is open and from "Send now" (not Background Sync: iOS Safari and WeChat lack it). An entry is
@@ -258,8 +259,9 @@
       label: (text ? text.textContent.trim() : "") + " · " +
         (button ? button.textContent.trim() : (parts.photos.length ? words.photo : words.note)),
     }, parts.photos);
-    const input = form.querySelector("input[type=file]");
-    if (input) input.value = "";  // the photos are kept: the next tap must not send them again
+    // The photos (and the originals of those drawn on: static/markup.js) are kept: the next tap must not
+    // send them again.
+    form.querySelectorAll("input[type=file]").forEach((input) => { input.value = ""; });
   }
 
   // The rule the server applies, from the page: failing an item that needs a photo needs one (sent
@@ -717,8 +719,8 @@
     withPhotos.forEach((e) => {
       revoke(e.op);
       const urls = (e.files && e.files.length)
-        ? e.files.map((f) => URL.createObjectURL(new Blob([f.data], {type: f.type})))
-        : e.pending.map((p) => URL.createObjectURL(p.file));
+        ? e.files.filter((f) => f.name !== "originals").map((f) => URL.createObjectURL(new Blob([f.data], {type: f.type})))
+        : e.pending.filter((p) => p.name !== "originals").map((p) => URL.createObjectURL(p.file));
       previews.set(e.op, urls);
       urls.forEach((url) => {
         const li = document.createElement("li");

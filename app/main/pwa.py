@@ -25,7 +25,7 @@ bp = Blueprint("pwa", __name__)
 
 # Cached by the service worker when it installs: the shell every page needs, and the icons.
 # queue.js and idb-keyval keep the changes made with no signal (IndexedDB), so they must load offline too.
-PRECACHE = ("app.css", "app.js", "htmx.min.js", "queue.js", "vendor/idb-keyval-6.2.6.umd.min.js",
+PRECACHE = ("app.css", "app.js", "htmx.min.js", "queue.js", "markup.js", "vendor/idb-keyval-6.2.6.umd.min.js",
             "icons/icon-192.png", "icons/favicon-32.png")
 BRAND = "#12355b"
 BACKGROUND = "#f4f5f7"

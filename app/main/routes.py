@@ -1,12 +1,13 @@
 """Home (Today), the language switch and access-checked photos."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, request, session, url_for
+from flask import Blueprint, abort, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
+from app.extensions import db
 from app.i18n import normalise_locale
 from app.models import Photo
-from app.services.policy import home_endpoint
+from app.services.policy import can, home_endpoint
 from app.web import load, photo_response, safe_next
 
 bp = Blueprint("main", __name__)
@@ -41,3 +42,13 @@ def photo(photo_id: int, size: str):
     """A photo, only for users who may see it; cached privately and validated by ETag."""
     return photo_response(load(Photo, photo_id), size)
 
+
+
+@bp.get("/photos/<int:photo_id>/original.jpg")
+@login_required
+def photo_original(photo_id: int):
+    """The unmarked photo a marked-up one was drawn on, for staff who may see the marked photo."""
+    photo = load(Photo, photo_id)
+    if not can(current_user, "view_original", photo, db.session):
+        abort(404)
+    return photo_response(photo.original, "full")

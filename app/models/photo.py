@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
@@ -21,3 +21,6 @@ class Photo(db.Model):
     size_bytes: Mapped[int]
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A photo the user drew on before saving: the unmarked photo it was drawn on (shown to staff only).
+    original_id: Mapped[int | None] = mapped_column(ForeignKey("photo.id"))
+    original: Mapped["Photo | None"] = relationship(remote_side=[id])

@@ -171,11 +171,15 @@ def declared_pixels(data: bytes, *, max_bytes: int = 25 * MIB, max_pixels: int =
 
 
 def check_request(blobs: list[bytes], *, max_count: int, max_total_pixels: int,
-                  max_bytes: int = 25 * MIB, max_pixels: int = 50_000_000) -> None:
-    """Refuse a request's photos by count, then by the pixels their headers declare, before any decode."""
-    if len(blobs) > max_count:
+                  max_bytes: int = 25 * MIB, max_pixels: int = 50_000_000, pictures: int | None = None) -> None:
+    """Refuse a request's photos by count, then by the pixels their headers declare, before any decode.
+
+    `pictures`: how many photos the user chose, when that is not len(blobs) (a marked-up photo
+    carries its original: two blobs, one picture); the pixels of every blob count."""
+    chosen = len(blobs) if pictures is None else pictures
+    if chosen > max_count or len(blobs) > 2 * max_count:
         raise PhotoRejected(_l("You chose %(chosen)d photos; send at most %(num)d at a time.",
-                               chosen=len(blobs), num=max_count))
+                               chosen=chosen, num=max_count))
     total = sum(declared_pixels(b, max_bytes=max_bytes, max_pixels=max_pixels) for b in blobs)
     if total > max_total_pixels:
         raise PhotoRejected(_l("These photos are too large together (%(mp)d megapixels; at most %(max)d "

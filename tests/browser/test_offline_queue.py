@@ -559,12 +559,12 @@ def test_crew_resolves_an_order_offline_sent_once(demo, phone_factory, shot):
 
     go_offline(page)
     form = page.locator("#act-resolve")
-    form.locator("button").tap()  # no photo, no note: the browser asks for the note first
+    form.locator("button.primary").tap()  # no photo, no note: the browser asks for the note first
     form.locator("textarea[name=note]").fill("Swept and washed")
-    form.locator("button").tap()
+    form.locator("button.primary").tap()
     expect(form.locator("p.qtold")).to_have_text("Add at least one “after” photo to resolve this order.")
     form.locator("input[type=file]").set_input_files(photo(130))
-    form.locator("button").tap()
+    form.locator("button.primary").tap()
     expect(form.locator("p.qmark.qwait")).to_have_text(MARK["en-US"])
     expect(count(page)).to_have_text(waiting_text(1))
     op = entries(page)[0]["op"]

@@ -234,12 +234,12 @@ def test_thirty_png_bombs_by_header_are_refused_before_any_decode(client, walk, 
 
 def test_three_big_images_over_the_request_pixel_budget_are_refused_unread(client, walk, session, app,
                                                                           no_decoding):
-    """Three 49 MP images (147 MP) exceed the 120 MP a request may declare: refused by their headers."""
+    """Three 49 MP images (147 MP) exceed the 140 MP a request may declare: refused by their headers."""
     url, token, stop, item = walk
     photos = [(io.BytesIO(png_declaring(7000, 7000, tag=i)), f"p{i}.png") for i in range(3)]
     resp = _answer(client, url, token, photos)
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 422 and "too large together (147 megapixels; at most 120" in html
+    assert resp.status_code == 422 and "too large together (147 megapixels; at most 140" in html
     assert count(session, Photo) == 0 and stored_files(app) == 0 and no_decoding == []
 
 
