@@ -3,8 +3,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
 from app.models import (
-    Answer, ChecklistTemplate, Inspection, Photo, Round, Site, Team, Unit, User, WorkOrder, WorkOrderPhoto,
-    answer_photo,
+    Answer, ChecklistTemplate, Inspection, Layout, Photo, Round, Site, Team, Unit, User, WorkOrder,
+    WorkOrderPhoto, answer_photo,
 )
 
 from app.services.lifecycle import LEADS, STEPS
@@ -21,6 +21,7 @@ RULES = {
     "lead_orders": LEADS,                    # verify, needs attention, callbacks, raise by hand
     "all_orders": ("engineer",) + LEADS,     # every order of their sites (crew: their teams' only)
     "inspect": INSPECTORS,                   # handover inspections
+    "draw_plans": ("engineer",) + MANAGERS,  # upload a layout's floor plan and name its rooms
     "duty_log": LEADS,                       # the duty log and the morning briefing
     "comment_log": MANAGERS,                 # a manager's comments (批阅) close a day's log
     "coaching_history": MANAGERS,            # a person's appearance history
@@ -131,6 +132,8 @@ def can(user: User, action: str, obj=None, session=None) -> bool:
         return sees_site(user, obj.site_id) and allows(user, "inspect")
     if isinstance(obj, Inspection) and action in ("view", "inspect"):
         return sees_site(user, obj.site_id) and allows(user, "inspect")
+    if isinstance(obj, Layout) and action in ("view", "draw_plans"):
+        return sees_site(user, obj.site_id) and allows(user, "inspect" if action == "view" else action)
     if isinstance(obj, ChecklistTemplate) and action in ("view", "edit"):
         if obj.site_id is None:
             return manages_library(user)
