@@ -11,6 +11,7 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -31,7 +32,7 @@ MAX_PLAN_PIXELS = 50_000_000
 MAX_PDF_POINTS = 14_400          # 200 inches, PDF's own page-size limit: larger is no drawing we render
 MAX_ROOMS = 40
 MIN_ROOM = 0.01                  # a rectangle narrower than 1 % of the plan is a slip of the finger
-HEAT_GRID = 8                    # heat-map cells across the plan: a cell stays 44 px wide on a 360 px phone
+HEAT_GRID = 7                    # heat-map cells across the plan: a cell stays 44 px wide on a 360 px phone
 PIN_STATUSES = ("open", "overdue", "resolved", "accepted")
 LAYOUT_NAME_MAX = 40
 # Rooms a plan can name: the inspection's rooms, bedrooms and bathrooms numbered.
@@ -369,7 +370,9 @@ def _plan_image(store: PhotoStore, layout: Layout, width: int) -> Image.Image:
     return img
 
 
+@lru_cache(maxsize=8)
 def _font(size: int):
+    """The CJK font at a size, parsed once per process (the collection is some 20 MB)."""
     from PIL import ImageFont
 
     try:
@@ -385,7 +388,7 @@ def pins_png(store: PhotoStore, layout: Layout, pins, width: int = 1400) -> byte
     """The plan with its numbered pins, coloured by status, as a PNG (for the PDF report)."""
     img = _plan_image(store, layout, width)
     draw = ImageDraw.Draw(img)
-    r = max(14, img.width // 60)
+    r = max(16, img.width // 40)
     font = _font(round(r * 1.2))
     for p in pins:
         cx, cy = p.x * img.width, p.y * img.height
@@ -420,5 +423,5 @@ def heatmap_png(store: PhotoStore, layout: Layout, heat: dict, title: str, width
                   stroke_fill=(120, 0, 0))
     draw.text((16, band // 2), title, fill="black", font=_font(28), anchor="lm")
     buf = io.BytesIO()
-    img.convert("RGB").save(buf, "PNG", optimize=True)
+    img.convert("RGB").save(buf, "PNG", compress_level=6)
     return buf.getvalue()
