@@ -48,10 +48,11 @@ def _sqlite_path(engine) -> str:
 
 
 def photo_keys(conn) -> set[str]:
-    """Every photo-store key the database refers to: photos, their thumbnails, signatures."""
+    """Every photo-store key the database refers to: photos, their thumbnails, signatures, floor plans."""
     keys: set[str] = set()
     for sql in ("SELECT sha256, thumb_sha256 FROM photo",
-                "SELECT engineer_signature, owner_signature FROM inspection"):
+                "SELECT engineer_signature, owner_signature FROM inspection",
+                "SELECT plan_key FROM layout"):
         for row in conn.execute(text(sql)):
             keys.update(k for k in row if k)
     return keys

@@ -18,6 +18,11 @@ def signatures(session) -> int:
         "SELECT engineer_signature, owner_signature FROM inspection")) for k in row if k})
 
 
+def plans(session) -> set[str]:
+    """The floor plans' store keys (the demo seeds two)."""
+    return {k for (k,) in session.execute(text("SELECT plan_key FROM layout")) if k}
+
+
 def table_counts(engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
@@ -57,7 +62,9 @@ def test_a_demo_with_history_and_photos_round_trips(app, demo, session, tmp_path
 
     made = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "backup")])
     assert made.exit_code == 0, made.output
-    assert f"and {2 * len(photos) + signatures(session)} photos" in made.output
+    plan_keys = plans(session)
+    assert len(plan_keys) == 2
+    assert f"and {2 * len(photos) + signatures(session) + len(plan_keys)} photos" in made.output
 
     with empty_deployment.app_context():  # (the CLI uses the app context it finds)
         restored = empty_deployment.test_cli_runner().invoke(args=["restore", str(tmp_path / "backup")])
@@ -67,6 +74,8 @@ def test_a_demo_with_history_and_photos_round_trips(app, demo, session, tmp_path
         for full, thumb in photos.items():
             assert hashlib.sha256(store.get(full)).hexdigest() == full
             assert hashlib.sha256(store.get(thumb)).hexdigest() == thumb
+        for key in plan_keys:  # the layouts' floor plans come back too
+            assert hashlib.sha256(store.get(key)).hexdigest() == key
         assert db.session.scalar(select(Site.name_en).where(Site.code == "demo")) == demo.site.name_en
         db.session.remove()
 

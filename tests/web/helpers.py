@@ -59,3 +59,15 @@ def row_counts() -> dict[str, int]:
 
     with db.engine.connect() as conn:
         return {t.name: conn.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
+
+
+def uploaded_files(app) -> int:
+    """Files in the local photo store, the demo's seeded floor plans left out (a refused upload must
+    leave this at 0)."""
+    import os
+
+    from app.models import Layout
+
+    plans = {key for key in db.session.scalars(select(Layout.plan_key)) if key}
+    return sum(1 for _, _, files in os.walk(app.config["PHOTO_DIR"]) for name in files
+               if name.split(".", 1)[0] not in plans)

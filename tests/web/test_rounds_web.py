@@ -148,9 +148,9 @@ def test_bad_photo_is_refused_and_answer_unchanged(client, walk, session, app):
     answer = session.scalar(select(Answer))
     assert (answer.result, answer.note) == ("pass", "clean")
     assert count(session, Photo) == 0 and count(session, WorkOrder) == 0
-    import os
+    from tests.web.helpers import uploaded_files
 
-    assert not any(files for _, _, files in os.walk(app.config["PHOTO_DIR"]))
+    assert uploaded_files(app) == 0
 
 
 def test_request_over_the_upload_limit_gets_a_clear_message(client, walk, app, session, monkeypatch):

@@ -4,7 +4,6 @@ the signer's language, the other pad and the names kept, nothing stored, never a
 accepted (an animation, a PNG carrying GPS) is stored re-encoded: first frame, no ancillary chunk."""
 import base64
 import io
-import os
 import re
 import struct
 import zlib
@@ -161,7 +160,9 @@ def sign(client, signing, engineer: str, owner: str, headers=EN):
 
 
 def stored_files(app) -> int:
-    return sum(len(files) for _, _, files in os.walk(app.config["PHOTO_DIR"]))
+    from tests.web.helpers import uploaded_files
+
+    return uploaded_files(app)
 
 
 def hidden(html: str, name: str) -> str:
