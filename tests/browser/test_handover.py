@@ -475,7 +475,7 @@ def test_crews_rectify_owner_follows_and_reinspection_hands_over(demo, phone_fac
     crew.locator("#photos-resolve").set_input_files(upload("after.jpg", KITCHEN_FIXED))
     crew.locator("#note-resolve").fill("Replaced the waste trap seal, no drips")
     shot(crew, "contractor-resolve-filled")
-    crew.locator("form.action-resolve button").tap()
+    crew.locator("form.action-resolve button:not([type=button])").tap()
     expect(crew.locator("main > p.meta .st")).to_have_text("Resolved")
     expect(crew.locator(".beforeafter section").nth(1).locator("img")).to_have_count(1)
     ready(crew)

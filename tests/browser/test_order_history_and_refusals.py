@@ -44,7 +44,7 @@ def test_a_refused_resolve_is_in_view_focused_and_keeps_the_note(demo, phone_fac
     crew.wait_for_load_state()
     crew.locator("#note-resolve").fill(typed)
     with crew.expect_response(lambda r: r.request.method == "POST" and "/resolve" in r.url) as resp:
-        crew.locator("form.action-resolve button").tap()
+        crew.locator("form.action-resolve button:not([type=button])").tap()
     assert resp.value.status == 422
     crew.wait_for_load_state()
     refusal = crew.locator("form.action-resolve .refusal")

@@ -120,7 +120,7 @@ def status(page: Page):
 
 
 def tap_action(page: Page, segment: str) -> None:
-    page.locator(f"form.action-{segment} button").tap()
+    page.locator(f"form.action-{segment} button:not([type=button])").tap()  # the submit, not "Draw on photo"
 
 
 def history(page: Page):
