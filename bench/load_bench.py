@@ -58,7 +58,7 @@ from bench.common import pct  # noqa: E402
 
 PASSWORD = "rounds-demo"
 VENV_BIN = Path(sys.executable).parent
-ACCESS_FORMAT = '%(p)s %(s)s %(D)s %(m)s "%(U)s" "%({x-bench-kind}i)s"'
+ACCESS_FORMAT = '%(p)s %(s)s %(D)s %(m)s %({x-bench-op}i)s "%(U)s" "%({x-bench-kind}i)s"'
 
 
 def parse_duration(text: str) -> int:
@@ -412,18 +412,18 @@ def read_events(prefix: str) -> list[dict]:
 
 
 def read_access(path: str) -> list[tuple]:
-    """(pid, status, ms inside gunicorn, method, path, kind) per request."""
+    """(pid, status, ms inside gunicorn, method, path, kind, op) per request."""
     rows = []
     try:
         with open(path) as f:
             for line in f:
-                parts = line.split(" ", 4)
-                if len(parts) < 5:
+                parts = line.split(" ", 5)
+                if len(parts) < 6:
                     continue
-                rest = parts[4]
+                rest = parts[5]
                 kind = rest.rsplit('"', 2)[-2] if rest.count('"') >= 4 else ""
                 try:
-                    rows.append((parts[0], int(parts[1]), int(parts[2]) / 1000, parts[3], rest, kind))
+                    rows.append((parts[0], int(parts[1]), int(parts[2]) / 1000, parts[3], rest, kind, parts[4]))
                 except ValueError:
                     pass
     except FileNotFoundError:
@@ -487,10 +487,19 @@ def summarise(res: dict) -> dict:
     # inside the server (access log %(D)s), answers only, by the client's kind header
     srv = defaultdict(list)
     srv_status = Counter()
-    for pid, status, ms, method, path, kind in res["access"]:
+    server_ms = {}
+    for pid, status, ms, method, path, kind, op in res["access"]:
         if method == "POST" and "/items/" in path:
             srv[kind or "?"].append(ms)
             srv_status[status] += 1
+            server_ms[op] = ms
+    # the time a tap spent outside the app: the network, gunicorn's queues (a kept-alive connection
+    # stays with its worker), a CPU-starved client
+    outside = defaultdict(list)
+    for e in sends:
+        if e["t"] >= steady0 and e["status"] == 200 and e["op"] in server_ms and e["via"] == "tap":
+            outside[e["type"]].append(e["ms"] - server_ms[e["op"]])
+    outside = {k: dict(n=len(v), p50=pct(v, 50), p95=pct(v, 95)) for k, v in outside.items()}
     server_lat = {k: dict(n=len(v), p50=pct(v, 50), p95=pct(v, 95), p99=pct(v, 99)) for k, v in sorted(srv.items())}
     errors = Counter()
     says = Counter()
@@ -534,7 +543,7 @@ def summarise(res: dict) -> dict:
     window_s = steady1 - steady0
     return dict(
         taps=len(taps), sends=len(sends), acked=len(acked), rps_window=len(in_window) / window_s if window_s > 0 else 0,
-        window_s=window_s, steady0=steady0, lat=lat, server_lat=server_lat, server_status=dict(srv_status), errors=dict(errors),
+        window_s=window_s, steady0=steady0, lat=lat, outside=outside, server_lat=server_lat, server_status=dict(srv_status), errors=dict(errors),
         says=dict(says.most_common(6)), logins=len(logins), login_fail=sum(1 for e in logins if not e["ok"]),
         login_ms=[e["ms"] for e in logins if e["ok"]],
         stored_ops=len(stored), lost=len(lost), dup_ops=len(dup_ops), stored_unacked=len(stored_unacked),
@@ -565,6 +574,8 @@ def report(res: dict, args) -> None:
     print(f"{'inside gunicorn (whole run)':32} {'n':>6} {'':>6} {'p50':>7} {'p95':>7} {'p99':>7}")
     for k, v in s["server_lat"].items():
         print(f"{'answer ' + k:32} {v['n']:>6} {'':>6} {fmt(v['p50']):>7} {fmt(v['p95']):>7} {fmt(v['p99']):>7}")
+    for k, v in s["outside"].items():
+        print(f"{'  outside the app: ' + k:32} {v['n']:>6} {'':>6} {fmt(v['p50']):>7} {fmt(v['p95']):>7}")
     print(f"statuses seen by gunicorn: {s['server_status']}")
     print(f"errors: {sum(s['errors'].values())}  {s['errors'] or ''}")
     for k, n in s["says"].items():

@@ -188,7 +188,7 @@ class Supervisor(FastHttpUser):
         headers = {"Content-Type": ctype, "X-CSRFToken": self.token, "HX-Request": "true",
                    "HX-Target": f"item-{entry['stop']}-{entry['item']}",
                    "HX-Current-URL": f"{self.host}/rounds/{rid}/checkpoints/{entry['number']}",
-                   "X-Bench-Kind": kind + (" resend" if via == "queue" else "")}
+                   "X-Bench-Kind": kind + (" resend" if via == "queue" else ""), "X-Bench-Op": entry["op"]}
         if via == "queue":
             headers["X-Rounds-Queue"] = "1"
         name = f"answer {kind}" + (" (queued resend)" if via == "queue" else "")
