@@ -81,11 +81,13 @@ def setup_blueprints(app: Flask) -> None:
     from app.handover.routes import bp as handover_bp
     from app.manage import bp as manage_bp
     from app.owner.routes import bp as owner_bp
+    from app.reports.public import bp as resident_bp
+    from app.reports.triage import bp as reports_bp
     from app.rounds.routes import bp as rounds_bp
     from app.workorders.routes import bp as workorders_bp
 
     for bp in (main_bp, pwa_bp, auth_bp, rounds_bp, dutylog_bp, workorders_bp, manage_bp, handover_bp,
-               owner_bp, health_bp):
+               owner_bp, resident_bp, reports_bp, health_bp):
         app.register_blueprint(bp)
 
 

@@ -80,6 +80,10 @@ class Config:
     LOGIN_FIRST_PAUSE_SECONDS = 30
     LOGIN_LOCK_MINUTES = 15
     LOGIN_FAILURE_MEMORY_MINUTES = 60
+    # Residents' reports from a QR code (no account): at most this many an hour from one place's code and
+    # from one address, counted in the database so every app server counts the same (services/throttle.py).
+    RESIDENT_REPORTS_PER_PLACE_HOUR = int(os.environ.get("ROUNDS_RESIDENT_REPORTS_PER_PLACE_HOUR", "30"))
+    RESIDENT_REPORTS_PER_ADDRESS_HOUR = int(os.environ.get("ROUNDS_RESIDENT_REPORTS_PER_ADDRESS_HOUR", "5"))
     PASSWORD_MIN_LENGTH = 10
     # Reverse proxies in front of the app whose X-Forwarded-For / -Proto are trusted (0: none, the
     # peer's address is the client's). Behind one nginx: 1. More than the real number lets clients

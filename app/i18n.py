@@ -25,5 +25,7 @@ def select_locale() -> str:
     chosen = normalise_locale(session.get("lang"))
     if chosen:
         return chosen
+    if request.blueprint == "resident":  # residents' pages from a QR code speak Chinese unless switched
+        return "zh_Hans"
     best = request.accept_languages.best_match(["zh", "zh-CN", "zh-Hans", "en"])
     return normalise_locale(best) or current_app.config["BABEL_DEFAULT_LOCALE"]

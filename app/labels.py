@@ -25,8 +25,15 @@ EVENT_LABELS = {
     "escalated": _l("Escalated"), "cancelled": _l("Cancelled"), "commented": _l("Comment"),
     "handed_back": _l("Handed back"), "blocked": _l("Can't fix"), "sent_back": _l("Sent back"),
     "callback": _l("Callback"), "reassigned": _l("Reassigned"), "changed": _l("Changed"),
-    "taken_over": _l("Taken over"),
+    "taken_over": _l("Taken over"), "triaged": _l("Triaged"), "merged": _l("Merged"),
+    "dismissed": _l("Closed: not a problem"),
 }
+ORDER_SOURCE_LABELS = {"round": _l("Round"), "handover": _l("Handover"), "manual": _l("Raised by hand"),
+                       "complaint": _l("Owner's complaint"), "resident": _l("Resident report")}
+REPORT_CATEGORY_LABELS = {"cleaning": _l("Cleaning"), "greenery": _l("Greenery"), "parking": _l("Parking"),
+                          "repairs": _l("Repairs"), "noise": _l("Noise"), "other": _l("Other")}
+PLACE_KIND_LABELS = {"lobby": _l("Lobby"), "lift": _l("Lift"), "garage": _l("Garage"), "facility": _l("Facility"),
+                     "grounds": _l("Grounds"), "other": _l("Other")}
 CHANGE_LABELS = {"severity": _l("Severity"), "due": _l("Due"), "team": _l("Team"),
                  "assignee": _l("Assigned to")}
 ESCALATION_LABELS = {"overdue": _l("overdue"), "unverified": _l("not verified for a day")}

@@ -54,7 +54,8 @@ def register(app) -> None:
         {name: getattr(labels, name) for name in (
             "STATUS_LABELS", "SLOT_LABELS", "RESULT_LABELS", "SEVERITY_LABELS", "ORDER_STATUS_LABELS",
             "EVENT_LABELS", "ESCALATION_LABELS", "CALLBACK_LABELS", "NOTIFICATION_LABELS", "ROOM_LABELS",
-            "UNIT_STATUS_LABELS", "INSPECTION_RESULT_LABELS", "CATEGORY_LABELS", "ROLE_LABELS")},
+            "UNIT_STATUS_LABELS", "INSPECTION_RESULT_LABELS", "CATEGORY_LABELS", "ROLE_LABELS",
+            "ORDER_SOURCE_LABELS", "REPORT_CATEGORY_LABELS", "PLACE_KIND_LABELS")},
         room_label=labels.room_label, qr_svg=labels.qr_svg, event_changes=event_changes, lang=current_lang,
         unread_notifications=_unread_notifications, csrf_token=generate_csrf, now=utcnow,
         html_lang=lambda: HTML_LANG.get(str(get_locale()), "zh-Hans"),

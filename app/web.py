@@ -146,7 +146,8 @@ def uploaded_photos(files, site, already: int = 0, originals=None) -> list:
                            max_bytes=cfg["MAX_PHOTO_BYTES"], max_pixels=cfg["MAX_PHOTO_PIXELS"],
                            long_edge=cfg["PHOTO_LONG_EDGE"], thumb_edge=cfg["THUMB_LONG_EDGE"])
     try:
-        stored = store_photos(db.session, current_app.extensions["photo_store"], site, current_user, images)
+        stored = store_photos(db.session, current_app.extensions["photo_store"], site,
+                              current_user if current_user.is_authenticated else None, images)  # a resident: none
     except StoreUnavailable:
         current_app.logger.warning("photo store unavailable while storing", exc_info=True)
         raise PhotoRejected(_l("Not saved: photos cannot be stored just now. Try again in a moment."),

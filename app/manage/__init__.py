@@ -10,6 +10,6 @@ from app.web import guard
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 guard(bp, "manage")  # the manager's desk and administration: managers and admins only
 
-from app.manage import checklists, desk, patrols, people, sites, teams  # noqa: E402 - bp must exist first
+from app.manage import checklists, desk, patrols, people, places, sites, teams  # noqa: E402 - bp must exist first
 
-AREAS = (desk, people, sites, checklists, patrols, teams)  # each attached its views to bp when imported
+AREAS = (desk, people, sites, checklists, patrols, places, teams)  # each attached its views to bp when imported

@@ -73,3 +73,24 @@ class UserForm(Form):
     sites = CheckboxesField(_l("Sites"), coerce=int)
     teams = CheckboxesField(_l("Teams (crew)"), coerce=int)
     active = BooleanField(_l("Active (can log in)"), default=True)
+
+
+class PlaceForm(Form):
+    """A place that gets a QR code for residents' reports."""
+
+    kind = SelectField(_l("Kind of place"), validators=[DataRequired()])
+    name_zh = StringField(_l("Name in Chinese"), validators=[Length(max=120)])
+    name_en = StringField(_l("Name in English"), validators=[Length(max=120)])
+    area = SelectField(_l("Area (optional)"), coerce=int, default=0)
+
+    def for_site(self, site) -> "PlaceForm":
+        from app.labels import PLACE_KIND_LABELS
+        from app.models.report import PLACE_KINDS
+
+        self.kind.choices = [SelectChoice(k, PLACE_KIND_LABELS[k]) for k in PLACE_KINDS]
+        self.area.choices = [SelectChoice(0, "—")] + [SelectChoice(a.id, a.t()) for a in site.areas]
+        return self
+
+    def validate_name_en(self, field) -> None:
+        if not (self.name_zh.data or "").strip() and not (field.data or "").strip():
+            raise ValidationError(_l("Give the place a name."))

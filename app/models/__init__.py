@@ -7,6 +7,7 @@ from app.models.handover import (
 )
 from app.models.photo import Photo
 from app.models.plan import Layout, PlanRoom
+from app.models.report import RateHit, ReportPlace, ReportRoute, ResidentReport, report_photo
 from app.models.round import Answer, AnswerChange, Round, RoundStop, answer_photo
 from app.models.route import CheckIn, Checkpoint, Route, Schedule, checkpoint_template
 from app.models.site import Area, Site, SlaRule, Team
@@ -22,4 +23,5 @@ __all__ = [
     "Notification", "WebhookDelivery", "WorkOrderPhoto", "Building", "Defect", "DefectCheck",
     "Inspection", "InspectionAnswer", "OwnerLink", "Unit", "check_photo", "defect_photo", "CheckIn", "DutyLog", "AppearanceCheck",
     "checkpoint_template", "user_site", "user_team", "Layout", "PlanRoom",
+    "RateHit", "ReportPlace", "ReportRoute", "ResidentReport", "report_photo",
 ]

@@ -17,7 +17,7 @@ STATUSES = ("open", "in_progress", "blocked", "resolved", "closed", "cancelled")
 OPEN_STATUSES = ("open", "in_progress", "blocked", "resolved")
 # The crew's part is not done: these can be overdue.
 ACTIVE_STATUSES = ("open", "in_progress", "blocked")
-SOURCES = ("round", "handover", "manual", "complaint")
+SOURCES = ("round", "handover", "manual", "complaint", "resident")
 
 
 class WorkOrder(db.Model):
@@ -29,7 +29,7 @@ class WorkOrder(db.Model):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"))
-    source: Mapped[str] = mapped_column(String(16))  # round | handover | manual | complaint
+    source: Mapped[str] = mapped_column(String(16))  # round | handover | manual | complaint | resident
     # One order per failed answer, ever: the unique key makes retries harmless.
     answer_id: Mapped[int | None] = mapped_column(ForeignKey("answer.id"), unique=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_item.id"))
@@ -51,6 +51,11 @@ class WorkOrder(db.Model):
     owner_unit: Mapped[str | None] = mapped_column(String(60))
     owner_phone: Mapped[str | None] = mapped_column(String(40))
     callback: Mapped[str | None] = mapped_column(String(16))  # None | due | satisfied | unsatisfied
+    # Resident reports: who triaged the order (its owner for the follow-up, first-contact ownership) and
+    # when; and the one note the reporting residents read (why it is not a problem).
+    triaged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    public_note: Mapped[str | None] = mapped_column(Text)
     # Escalations sent, so the sweep raises each one once.
     overdue_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unverified_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -66,6 +71,7 @@ class WorkOrder(db.Model):
     unit = relationship("Unit")
     assignee = relationship("User", foreign_keys=[assignee_id])
     created_by = relationship("User", foreign_keys=[created_by_id])
+    triaged_by = relationship("User", foreign_keys=[triaged_by_id])
     events: Mapped[list["WorkOrderEvent"]] = relationship(
         back_populates="order", order_by="WorkOrderEvent.id"
     )
@@ -161,7 +167,7 @@ class WorkOrderEvent(db.Model):
     @property
     def changes(self) -> dict[str, list]:
         """What a take-over, reassignment or change moved from → to, keyed by field."""
-        if self.kind not in ("taken_over", "reassigned", "changed") or not self.detail.startswith("{"):
+        if self.kind not in ("taken_over", "reassigned", "changed", "triaged") or not self.detail.startswith("{"):
             return {}
         return json.loads(self.detail)
 

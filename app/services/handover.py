@@ -1,10 +1,8 @@
 """Pre-handover inspection (模拟验收): units, the walk, defects, signatures, rectification orders,
 the owner's private link, re-inspection and sign-off."""
 import csv
-import hashlib
 import io
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,7 +18,7 @@ from app.models import (
 from app.models.checklist import SEVERITIES
 from app.models.handover import INSPECTION_RESULTS, REPEATING_ROOMS, ROOM_ORDER
 from app.models.types import utcnow
-from app.services import workorders
+from app.services import links, workorders
 from app.services.photos import check_room
 from app.services.storage import PhotoStore
 from app.services.errors import Refused
@@ -467,8 +465,7 @@ def check_defect(session, reinsp: Inspection, defect: Defect, user: User, verdic
 
 # --------------------------------------------------------------------------- the owner's link
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+token_hash = links.token_hash
 
 
 def create_owner_link(session, unit: Unit, user: User, now: datetime | None = None) -> tuple[str, OwnerLink]:
@@ -477,8 +474,8 @@ def create_owner_link(session, unit: Unit, user: User, now: datetime | None = No
     for old in session.scalars(select(OwnerLink).where(OwnerLink.unit_id == unit.id,
                                                        OwnerLink.revoked_at.is_(None))):
         old.revoked_at = now
-    token = secrets.token_urlsafe(32)
-    link = OwnerLink(unit_id=unit.id, token_hash=token_hash(token), created_at=now, created_by_id=user.id,
+    token, hashed = links.new_token()
+    link = OwnerLink(unit_id=unit.id, token_hash=hashed, created_at=now, created_by_id=user.id,
                      expires_at=now + timedelta(days=unit.site.owner_link_days))
     session.add(link)
     return token, link
@@ -495,13 +492,7 @@ def revoke_owner_links(session, unit: Unit) -> int:
 
 def owner_link(session, token: str, now: datetime | None = None) -> OwnerLink | None:
     """The live link for a token, or None (unknown, altered, revoked or expired)."""
-    if not token or len(token) > 100:
-        return None
-    link = session.scalar(select(OwnerLink).where(OwnerLink.token_hash == token_hash(token)))
-    now = now or utcnow()
-    if link is None or link.revoked_at is not None or link.expires_at <= now:
-        return None
-    return link
+    return links.find_live(session, OwnerLink, token, now)
 
 
 def live_link(session, unit: Unit) -> OwnerLink | None:

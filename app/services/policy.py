@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
 from app.models import (
-    Answer, ChecklistTemplate, Inspection, Layout, Photo, Round, Site, Team, Unit, User, WorkOrder,
+    Answer, ChecklistTemplate, Inspection, Layout, Photo, ReportPlace, Round, Site, Team, Unit, User, WorkOrder,
     WorkOrderPhoto, answer_photo,
 )
 
@@ -19,6 +19,7 @@ RULES = {
     "walk_rounds": WALKERS,                  # Today, start and walk rounds, scan checkpoints
     "work_orders": ("crew",) + LEADS,        # the work-order queue
     "lead_orders": LEADS,                    # verify, needs attention, callbacks, raise by hand
+    "triage_reports": LEADS,                 # residents' reports: confirm, merge, close as not a problem
     "all_orders": ("engineer",) + LEADS,     # every order of their sites (crew: their teams' only)
     "inspect": INSPECTORS,                   # handover inspections
     "draw_plans": ("engineer",) + MANAGERS,  # upload a layout's floor plan and name its rooms
@@ -151,6 +152,10 @@ def can(user: User, action: str, obj=None, session=None) -> bool:
         if not sees_site(user, obj.site_id):
             return False
         return allows(user, "all_orders") or obj.team_id in user.team_ids
+    if isinstance(obj, WorkOrder) and action == "triage":
+        return obj.source == "resident" and allows(user, "triage_reports") and can(user, "view", obj)
+    if isinstance(obj, ReportPlace) and action == "manage":
+        return can(user, "manage", obj.site)
     if isinstance(obj, WorkOrder) and action in STEPS:
         return can(user, "view", obj) and order_refusal(user, action, obj) is None
     if isinstance(obj, Team) and action == "view_orders":

@@ -53,9 +53,10 @@ def link_originals(photos: list[Photo], originals: list[Photo], pairs: list[int 
             photo.original = originals[j]
 
 
-def store_photos(session, store: PhotoStore, site: Site, user: User,
+def store_photos(session, store: PhotoStore, site: Site, user: User | None,
                  images: list[Normalised]) -> list[Photo]:
-    """Store normalised images by content hash; the same picture twice is one Photo per site."""
+    """Store normalised images by content hash; the same picture twice is one Photo per site.
+    (`user` None: sent by a resident, who has no account.)"""
     photos = []
     for img in images:
         store.put(img.sha256, img.image)
@@ -64,7 +65,7 @@ def store_photos(session, store: PhotoStore, site: Site, user: User,
         if photo is None:
             photo = Photo(site_id=site.id, sha256=img.sha256, thumb_sha256=img.thumb_sha256,
                           width=img.width, height=img.height, size_bytes=len(img.image),
-                          uploaded_by_id=user.id)
+                          uploaded_by_id=user.id if user else None)
             try:
                 with session.begin_nested():
                     session.add(photo)

@@ -265,9 +265,13 @@ def _comment(session, order, user, step, *, note, photos, **_):
 def _verify(session, order, user, step, *, note, now, **_):
     event = _plain(session, order, user, step, note=note)
     order.closed_at = now
-    if order.source == "complaint":
+    if order.source in CALLBACK_SOURCES:
         order.callback = "due"
     return event
+
+
+# Orders whose callback (回访) is due once closed: an owner's complaint, a resident's report.
+CALLBACK_SOURCES = ("complaint", "resident")
 
 
 def _reopen_step(session, order, user, step, *, note, **_):
@@ -280,6 +284,12 @@ def _callback(session, order, user, step, *, note, outcome, **_):
     if outcome == "unsatisfied":
         _reopen(session, order, user, note)
     return event
+
+
+def callback_from_resident(session, order: WorkOrder, outcome: str) -> WorkOrderEvent:
+    """A resident's own answer on their report's link (no account, so no actor): the same callback as
+    the service centre records, and not satisfied reopens the order."""
+    return _callback(session, order, None, STEPS["callback"], note="", outcome=outcome)
 
 
 def _reassign(session, order, user, step, *, note, team, **_):
@@ -434,14 +444,16 @@ def blocked(session, user: User, limit: int = 200) -> list[WorkOrder]:
 
 
 def lead_counts(session, user: User) -> dict[str, int]:
-    """The supervisor's tiles in one statement: to verify, can't fix, callbacks due."""
+    """The supervisor's tiles in one statement: to verify, can't fix, callbacks due, reports to triage."""
     subq = policy.scope(user, WorkOrder).subquery()
     row = session.execute(select(
         func.count().filter(subq.c.status == "resolved"),
         func.count().filter(subq.c.status == "blocked"),
         func.count().filter(subq.c.callback == "due"),
+        func.count().filter(subq.c.source == "resident", subq.c.triaged_at.is_(None),
+                            subq.c.status.in_(OPEN_STATUSES)),
     ).select_from(subq)).one()
-    return {"verify": row[0], "blocked": row[1], "callbacks": row[2]}
+    return {"verify": row[0], "blocked": row[1], "callbacks": row[2], "triage": row[3]}
 
 
 def callbacks_due(session, user: User, limit: int = 200) -> list[WorkOrder]:
