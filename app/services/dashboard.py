@@ -301,8 +301,11 @@ def build(session, sites: list[Site], now: datetime | None = None) -> dict:
     orders = order_figures(session, "site_id" if several else "team_id", site_ids, now, since, tz, week=not several)
     closed, reopened = orders.reopen_totals()
     fails = failures(session, site_ids, since, cells=not several)
+    from app.services import residents
+
     d = dict(today=today, since=since, closed30=closed, reopened30=reopened, reopen_pct=_pct(reopened, closed),
              top=top_of(fails), trend=trend(since, fails, orders),
+             reports=residents.figures(session, site_ids, now - timedelta(days=DAYS)),
              sites=None, rounds=[], teams=[], heat_areas=[], heat_categories=[], heat={}, heat_max=0)
     if several:
         d["sites"] = site_lines(session, sites, now, fails.by_site, orders)

@@ -43,7 +43,7 @@ def get_or_create(session, site: Site, day: date) -> DutyLog:
 
 def compile_day(session, site: Site, day: date, now: datetime | None = None) -> dict:
     """What happened on the site that day: rounds and timing, failures, closures, carry-over,
-    escalations, callbacks due."""
+    escalations, callbacks due, residents' reports (how many, time to triage, satisfaction)."""
     now = now or utcnow()
     start, end = day_bounds(site, day)
     rows = compliance.round_rows(session, site, day, day, now=now) if day <= schedule.site_today(site, now) else []
@@ -62,8 +62,10 @@ def compile_day(session, site: Site, day: date, now: datetime | None = None) -> 
         WorkOrderEvent.at >= start, WorkOrderEvent.at < end).order_by(WorkOrderEvent.at)).all()
     callbacks = session.scalars(select(WorkOrder).where(
         WorkOrder.site_id == site.id, WorkOrder.callback == "due")).all()
+    from app.services import residents
+
     return dict(rounds=rows, raised=raised, closed=closed, carried=carried, escalations=escalations,
-                callbacks=callbacks)
+                callbacks=callbacks, reports=residents.figures(session, [site.id], start, end))
 
 
 def save_remarks(session, log: DutyLog, user: User, text: str, now: datetime | None = None) -> None:

@@ -357,11 +357,11 @@ def _flush(session) -> None:
 
 @dataclass
 class Figures:
-    """Resident reports of some sites since a time: how many, the average hours to triage, how many
+    """Resident reports of some sites since a time: how many, the average minutes to triage, how many
     residents answered and how many of them were satisfied."""
 
     count: int
-    response_hours: float | None
+    response_minutes: int | None
     answered: int
     satisfied: int
 
@@ -378,7 +378,7 @@ def figures(session, site_ids: list[int], since: datetime, until: datetime | Non
     if until is not None:
         query = query.where(ResidentReport.created_at < until)
     rows = session.execute(query).all()
-    waits = [(t - c).total_seconds() / 3600 for c, t, _a in rows if t is not None and t >= c]
+    waits = [(t - c).total_seconds() / 60 for c, t, _a in rows if t is not None and t >= c]
     answers = [a for _c, _t, a in rows if a]
-    return Figures(len(rows), round(sum(waits) / len(waits), 1) if waits else None, len(answers),
+    return Figures(len(rows), round(sum(waits) / len(waits)) if waits else None, len(answers),
                    answers.count("satisfied"))

@@ -171,4 +171,4 @@ def test_figures_count_response_time_and_satisfaction(demo, lobby):
     closed(demo, a.order)
     svc.answer(db.session, a, "satisfied")
     f = svc.figures(db.session, [demo.site.id], now - timedelta(days=1))
-    assert (f.count, f.response_hours, f.answered, f.satisfied_pct) == (2, 2.0, 1, 100)
+    assert (f.count, f.response_minutes, f.answered, f.satisfied_pct) == (2, 120, 1, 100)

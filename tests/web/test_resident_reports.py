@@ -260,3 +260,26 @@ def test_new_list_pages_cost_the_same_at_n_and_3n_rows(client, auth, demo, url):
             assert client.get(url).status_code == 200
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
+
+
+def test_duty_log_and_dashboard_count_reports_response_time_and_satisfaction(client, auth, demo, lobby):
+    """Two reports today, one triaged and answered satisfied: counted in the day's log and the dashboard."""
+    from app.models import Photo
+    from app.services import schedule
+
+    _t, a = svc.submit(db.session, lobby, category="cleaning", description="积水")
+    svc.submit(db.session, lobby, category="noise", description="噪音")
+    svc.confirm(db.session, a.order, demo.users["supervisor"])
+    after = Photo(site_id=demo.site.id, sha256="c" * 64, thumb_sha256="d" * 64, width=1, height=1, size_bytes=1)
+    db.session.add(after)
+    db.session.flush()
+    wo.act(db.session, a.order, demo.users["crew.cleaning"], "resolve", note="已处理", photos=[after])
+    wo.act(db.session, a.order, demo.users["supervisor"], "verify")
+    svc.answer(db.session, a, "satisfied")
+    db.session.commit()
+    auth.login("manager")
+    day = schedule.site_today(demo.site).isoformat()
+    log = client.get(f"/log/{demo.site.id}/{day}").get_data(as_text=True)
+    assert "2 reports from residents" in log and "Satisfied: 100% of 1 answers" in log
+    dash = client.get(f"/manage/dashboard?site={demo.site.id}").get_data(as_text=True)
+    assert "2 reports from residents" in dash and "Time to triage: " in dash
