@@ -84,7 +84,7 @@
     return kv.entries(store).then((all) => {
       const mine = all.map((pair) => pair[1]).filter((e) => e && e.user === USER);
       const ops = new Set(mine.map((e) => e.op));
-      const unwritten = cache.filter((e) => e.pending && !ops.has(e.op));
+      const unwritten = cache.filter((e) => e.unsaved && !ops.has(e.op));
       cache.length = 0;
       Array.prototype.push.apply(cache, mine.concat(unwritten).sort(bySeq));
       loaded = true;
@@ -103,11 +103,15 @@
   function keep(entry, photos) {
     cache.push(entry);
     entry.pending = photos;  // the originals, shown until they are shrunk and written
+    // Until its write has finished, a load() whose read began before the write keeps the entry:
+    // `pending` alone ends when the photos are shrunk, before the write, and the entry then went
+    // missing from the count (seen on a busy phone: "2 waiting" for 3).
+    entry.unsaved = true;
     const write = writes.then(() => shrinkAll(photos)).then((files) => {
       entry.files = files;
       delete entry.pending;
       return kv.set(entry.op, plain(entry), store);
-    });
+    }).then(() => { delete entry.unsaved; });
     writes = write.catch(() => {});
     render();
     write.then(() => { render(); soon(); }, () => {
@@ -122,7 +126,7 @@
 
   function plain(entry) {
     const copy = {};
-    Object.keys(entry).forEach((k) => { if (k !== "pending") copy[k] = entry[k]; });
+    Object.keys(entry).forEach((k) => { if (k !== "pending" && k !== "unsaved") copy[k] = entry[k]; });
     return copy;
   }
 
