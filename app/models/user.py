@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Index, String, Table
+from sqlalchemy import Column, ForeignKey, Index, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -95,3 +95,5 @@ class LoginFailure(db.Model):
     username: Mapped[str] = mapped_column(String(64))  # as typed, lower-cased
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # False while the password is being checked; True once it failed (a success deletes the row).
+    decided: Mapped[bool] = mapped_column(default=False, server_default=false())

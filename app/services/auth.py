@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from app.models import LoginFailure, User
 from app.models.types import utcnow
@@ -62,14 +62,20 @@ def _norm(username: str) -> str:
     return username.strip().lower()[:64]
 
 
-def _wait(session, now: datetime, where, attempt_id: int, limit: int, limits: Limits) -> timedelta:
+def _wait(session, now: datetime, where, attempt_id: int, limit: int, limits: Limits,
+          in_flight_allowed: int | None = None) -> timedelta:
     """How long the rows matching `where` recorded before this attempt still pause logins.
 
     Only earlier attempts count (ids grow with each insert): in a burst of parallel tries the first
-    ones are checked and the rest wait, rather than every try seeing the others and none being checked."""
-    count, last = session.execute(
-        select(func.count(LoginFailure.id), func.max(LoginFailure.at))
+    ones are checked and the rest wait, rather than every try seeing the others and none being checked.
+    With `in_flight_allowed`, attempts still being checked count only beyond that many: a shift logging
+    in at once from one office network is not a burst of failures."""
+    count, in_flight, last = session.execute(
+        select(func.count(LoginFailure.id), func.sum(case((LoginFailure.decided, 0), else_=1)),
+               func.max(LoginFailure.at))
         .where(*where, LoginFailure.at > now - limits.memory, LoginFailure.id < attempt_id)).one()
+    if in_flight_allowed is not None and in_flight:
+        count -= min(in_flight, in_flight_allowed)
     if not count or last is None:
         return timedelta(0)
     return max(timedelta(0), last + limits.pause(count, limit) - now)
@@ -92,8 +98,11 @@ def _outcome(session, attempt_id: int, name: str, addr: str, password: str, now:
              limits: Limits) -> Outcome:
     """Count the attempts already there, check the password unless paused, and keep the record."""
     pair = (LoginFailure.username == name, LoginFailure.address == addr)
+    # Per (username, address) every earlier attempt counts, checked or not: no parallel guessing of
+    # one account. Per address, up to `per_address` logins may be in flight at once.
     wait = max(_wait(session, now, pair, attempt_id, limits.per_pair, limits),
-               _wait(session, now, (LoginFailure.address == addr,), attempt_id, limits.per_address, limits))
+               _wait(session, now, (LoginFailure.address == addr,), attempt_id, limits.per_address, limits,
+                     in_flight_allowed=limits.per_address))
     if wait:
         session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
         return Outcome(wait=wait)
@@ -104,6 +113,7 @@ def _outcome(session, attempt_id: int, name: str, addr: str, password: str, now:
         session.execute(delete(LoginFailure).where(*pair))
         return Outcome(user=user)
     # The attempt's row stays as the failure; forget failures nobody counts any more.
+    session.execute(update(LoginFailure).where(LoginFailure.id == attempt_id).values(decided=True))
     session.execute(delete(LoginFailure).where(LoginFailure.at <= now - limits.memory))
     return Outcome()
 

@@ -283,3 +283,31 @@ def test_pages_carry_security_headers(client, demo):
     assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
     assert resp.headers["X-Frame-Options"] == "DENY"
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_shift_logging_in_at_once_from_one_network_is_not_paused(app, client, demo, session):
+    """Twenty-five logins from the office network still being checked (rows not yet decided) do not
+    pause a correct login from it; twenty-five decided failures do."""
+    from app.models import LoginFailure
+    from app.models.types import utcnow
+
+    office = "203.0.113.7"
+    session.add_all([LoginFailure(username=f"staff{i}", address=office, at=utcnow()) for i in range(25)])
+    session.commit()
+    assert login_from(client, office).status_code == 302
+    session.execute(LoginFailure.__table__.update().where(LoginFailure.address == office)
+                    .values(decided=True))
+    session.commit()
+    another_phone = app.test_client()
+    assert login_from(another_phone, office, username="manager").status_code == 429
+
+
+def test_a_burst_of_guesses_from_one_address_is_paused_before_any_is_decided(client, demo, session):
+    """Forty-one attempts in flight from one address (more than twice the limit): the next one waits."""
+    from app.models import LoginFailure
+    from app.models.types import utcnow
+
+    session.add_all([LoginFailure(username=f"guess{i}", address="198.51.100.9", at=utcnow())
+                     for i in range(41)])
+    session.commit()
+    assert login_from(client, "198.51.100.9").status_code == 429
