@@ -22,6 +22,11 @@ def select_locale() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
+    return locale_of_request()
+
+
+def locale_of_request() -> str:
+    """The locale from the request alone (no user looked up): the session's switch, else the browser's."""
     chosen = normalise_locale(session.get("lang"))
     if chosen:
         return chosen

@@ -1,14 +1,17 @@
 """Error pages with plain messages in the user's language (fragments for htmx)."""
-from flask import request
-from flask_babel import gettext as _
+from flask import make_response, render_template, request
+from flask_babel import force_locale, gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from app.extensions import login
+from app.i18n import locale_of_request
 
 from app.services.errors import Conflict, Refused
 from app.unit_of_work import CONFLICT_MESSAGE, CONFLICTS
-from app.web import refused, render
+from app.web import is_partial, refused, render
 
 
 def register(app) -> None:
@@ -42,6 +45,21 @@ def register(app) -> None:
     def too_large(e):
         mb = app.config["MAX_PHOTO_BYTES"] // (1024 * 1024)
         return _error(413, _("The upload is too large. Each photo may be at most %(mb)d MB.", mb=mb))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_away(e):
+        """The database did not answer (a restart, a failover): 503 with "try again", told without
+        asking the database anything, not even who is logged in (the request keeps nothing). A phone's
+        queued change is sent again by itself."""
+        app.logger.warning("database unavailable: %s", type(e.orig or e).__name__)
+        with force_locale(locale_of_request()):
+            body = render_template("errors/unavailable.html", partial=is_partial(), message=_(
+                "Not saved: the server cannot reach its database for a moment. Try again in a few "
+                "seconds."))
+        resp = make_response(body, 503)
+        resp.headers["Retry-After"] = "5"
+        return resp
 
     @app.errorhandler(500)
     def server_error(e):

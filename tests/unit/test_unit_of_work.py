@@ -16,8 +16,9 @@ from tests.unit.test_handover import close_all, photo, signature, unit, walk  # 
 APP = Path(__file__).resolve().parents[2] / "app"
 # The only places that end a transaction: the request's hooks and the helper for commands and jobs.
 MAY_END_TRANSACTIONS = {APP / "web.py", APP / "unit_of_work.py"}
-# The one service that opens units of its own: login attempts are kept whatever the answer (401, 429).
-MAY_OPEN_UNITS = {APP / "services" / "auth.py"}
+# The services that open units of their own: login attempts and rate-limited hits must be seen by
+# parallel requests before they are counted, and are kept whatever the answer (401, 429).
+MAY_OPEN_UNITS = {APP / "services" / "auth.py", APP / "services" / "throttle.py"}
 
 
 def _calls(path: Path, names: set[str]) -> list[str]:

@@ -3,6 +3,7 @@ import re
 
 from flask.logging import default_handler
 
+from app.extensions import db
 from app.services.storage import LocalPhotoStore
 
 
@@ -44,3 +45,42 @@ def test_every_response_has_a_request_id_and_a_forged_one_is_replaced(client):
     assert len(ids) == 3 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
     forged = client.get("/login", headers={"X-Request-Id": "abc;rm -rf /<script>"})
     assert re.fullmatch(r"[0-9a-f]{32}", forged.headers["X-Request-Id"])
+
+
+def _database_away(app, monkeypatch):
+    """Every statement fails as while PostgreSQL restarts."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    def away(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setitem(app.config, "SWEEP_INTERVAL_SECONDS", 3600)
+    monkeypatch.setattr(Session, "execute", away)
+
+
+def test_a_page_while_the_database_is_away_says_try_again_in_the_users_language(
+        app, client, auth, demo, monkeypatch):
+    """Not gunicorn's bare "Internal Server Error": a 503 that asks the database nothing (not even who
+    is logged in), in the browser's language, with when to try again."""
+    auth.login()
+    _database_away(app, monkeypatch)
+    resp = client.get("/today", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "5"
+    assert 'lang="zh-Hans"' in html and "未保存" in html and "几秒" in html
+    assert "Internal Server Error" not in html
+
+
+def test_a_tap_while_the_database_is_away_is_told_to_try_again_in_place(app, client, auth, demo, monkeypatch):
+    from tests.web.helpers import item_url, started_morning
+
+    auth.login()
+    rnd = started_morning(demo)
+    db.session.commit()
+    token = auth.token(f"/rounds/{rnd.id}/checkpoints/1")
+    url, _, _ = item_url(rnd, "patrol_parking", "car_gate_guard_conduct")
+    _database_away(app, monkeypatch)
+    resp = client.post(url, headers={"HX-Request": "true"}, data={"result": "pass", "csrf_token": token})
+    assert resp.status_code == 503
+    assert resp.get_data(as_text=True).startswith('<p class="error" role="alert">Not saved: the server')
