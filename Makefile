@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 SECRET_FILE := instance/secret_key
 
-.PHONY: fonts run test test-sqlite test-postgres venv test-deps os-deps translations bench messages
+.PHONY: bench-load fonts run test test-sqlite test-postgres venv test-deps os-deps translations bench messages
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -42,7 +42,7 @@ run: $(VENV)/.run-deps $(SECRET_FILE) translations fonts
 	@echo "Rounds on http://127.0.0.1:5000 — demo users in README.md"
 	@echo "Background tasks run inside the app here. Production shape (README, Background tasks): PostgreSQL,"
 	@echo "ROUNDS_TASKS=procrastinate, and one or more workers: DATABASE_URL=... ROUNDS_TASKS=procrastinate .venv/bin/flask worker"
-	ROUNDS_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+	ROUNDS_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:5000 --access-logfile - wsgi:app
 
 # OS packages the tests need: Debian's Chromium, CJK fonts for screenshots, PostgreSQL, nginx (in front
 # of two app servers in tests/web/test_two_servers.py).
@@ -80,6 +80,12 @@ bench: test-deps
 	$(BIN)/python bench/upload_bench.py
 	$(BIN)/python bench/weight_bench.py
 	$(BIN)/python bench/dashboard_bench.py
+
+# Load and faults (locust, from requirements-bench.txt): N supervisors against gunicorn + PostgreSQL; see
+# bench/load_bench.py --help. Long: not part of `make bench`.
+bench-load: test-deps
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	$(BIN)/python bench/load_bench.py
 
 # Extract new strings into the catalogs (en is filled from the source; translate zh_Hans by hand).
 messages: $(VENV)/.run-deps

@@ -50,3 +50,7 @@ graceful_timeout = 30
 # are decoded), and a recycle bounds any slow growth over days. Not measured over days.
 max_requests = 5000
 max_requests_jitter = 500
+
+# Access log lines end with the request's duration (ms) and id: the same id as the app's own log lines
+# for the request and nginx's $request_id (app/request_log.py).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms %({x-request-id}o)s'
