@@ -159,11 +159,15 @@ def uploaded_photos(files, site, already: int = 0, originals=None) -> list:
 
 
 def photo_response(photo, size: str, max_age: int = 31536000):
-    """A stored photo (full or thumb) that has passed its access check: ETag, 304, private cache;
-    503 "try again" if the store is not answering."""
+    """A stored photo (full or thumb) that has passed its access check (see stored_image_response)."""
+    return stored_image_response(photo.sha256 if size == "full" else photo.thumb_sha256, "image/jpeg", max_age)
+
+
+def stored_image_response(key: str, mimetype: str, max_age: int):
+    """Bytes from the photo store (a photo, a floor plan) that have passed their access check: ETag,
+    304, private cache; 503 "try again" if the store is not answering."""
     from app.services.storage import StoreUnavailable
 
-    key = photo.sha256 if size == "full" else photo.thumb_sha256
     if request.if_none_match.contains(key):
         resp = current_app.response_class(status=304)
     else:
@@ -175,7 +179,7 @@ def photo_response(photo, size: str, max_age: int = 31536000):
             current_app.logger.warning("photo store unavailable while reading", exc_info=True)
             return render("errors/error.html", "errors/_error.html", status_code=503, path=request.path,
                           message=_l("This photo cannot be shown just now. Try again in a moment."))
-        resp = current_app.response_class(data, mimetype="image/jpeg")
+        resp = current_app.response_class(data, mimetype=mimetype)
     resp.set_etag(key)
     # Private: it passed an access check. Content-addressed bytes never change under the same key.
     resp.headers["Cache-Control"] = f"private, max-age={max_age}" + (", immutable" if max_age > 86400 else "")

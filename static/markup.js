@@ -103,21 +103,7 @@
 
   // --- one photo after another ----------------------------------------------------------------
 
-  function decode(file) {
-    const viaImage = () => new Promise((resolve, reject) => {
-      const url = URL.createObjectURL(file);
-      const img = new Image();
-      img.onload = () => { URL.revokeObjectURL(url); resolve(img); };
-      img.onerror = () => { URL.revokeObjectURL(url); reject(new Error("not an image")); };
-      img.src = url;
-    });
-    if (!window.createImageBitmap) return viaImage();
-    try {
-      return createImageBitmap(file, {imageOrientation: "from-image"}).catch(viaImage);
-    } catch (e) {
-      return viaImage();
-    }
-  }
+  const decode = window.RoundsImages.decode;  // static/queue.js, loaded first
 
   function next() {
     const s = session;

@@ -21,6 +21,27 @@
 // login or an expired page stops the run and keeps everything for the next one.
 //
 // Every word shown comes from the page (data attributes rendered in the user's language).
+
+// A photo file decoded upright (EXIF orientation), for shrinking here and for drawing on it
+// (static/markup.js): createImageBitmap where the browser has it, else an <img>.
+window.RoundsImages = {
+  decode(file) {
+    const viaImage = () => new Promise((resolve, reject) => {
+      const url = URL.createObjectURL(file);
+      const img = new Image();
+      img.onload = () => { URL.revokeObjectURL(url); resolve(img); };
+      img.onerror = () => { URL.revokeObjectURL(url); reject(new Error("not an image")); };
+      img.src = url;
+    });
+    if (!window.createImageBitmap) return viaImage();
+    try {
+      return createImageBitmap(file, {imageOrientation: "from-image"}).catch(viaImage);
+    } catch (e) {
+      return viaImage();
+    }
+  },
+};
+
 (function () {
   "use strict";
   const kv = window.idbKeyval;
@@ -167,21 +188,7 @@
     return (name || "photo").replace(/\.[^.]*$/, "") + ".jpg";
   }
 
-  function decode(file) {
-    const viaImage = () => new Promise((resolve, reject) => {
-      const url = URL.createObjectURL(file);
-      const img = new Image();
-      img.onload = () => { URL.revokeObjectURL(url); resolve(img); };
-      img.onerror = () => { URL.revokeObjectURL(url); reject(new Error("not an image")); };
-      img.src = url;
-    });
-    if (!window.createImageBitmap) return viaImage();
-    try {
-      return createImageBitmap(file, {imageOrientation: "from-image"}).catch(viaImage);
-    } catch (e) {
-      return viaImage();
-    }
-  }
+  const decode = window.RoundsImages.decode;
 
   // Long edge at most 1600 px, JPEG ~0.85; a file the browser cannot decode is kept as it is (the
   // server decides, as it would online).

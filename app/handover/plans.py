@@ -20,7 +20,7 @@ from app.services import handover as svc
 from app.services import plans
 from app.services.photos import PhotoRejected
 from app.services.policy import can
-from app.web import load, refused, render, uploaded_photos, user_sites
+from app.web import load, refused, render, stored_image_response, uploaded_photos, user_sites
 
 
 def _frac(value) -> float:
@@ -31,22 +31,11 @@ def _frac(value) -> float:
 # --------------------------------------------------------------------------- shared with owner and orders
 
 def plan_response(layout: Layout, max_age: int = 3600):
-    """A layout's plan image that has passed its access check: ETag, private cache."""
+    """A layout's plan image that has passed its access check (ETag, private cache, 503 if the store is
+    away)."""
     if not layout or not layout.plan_key:
         abort(404)
-    key = layout.plan_key
-    if request.if_none_match.contains(key):
-        resp = current_app.response_class(status=304)
-    else:
-        try:
-            data = current_app.extensions["photo_store"].get(key)
-        except KeyError:
-            abort(404)
-        resp = current_app.response_class(data, mimetype="image/png")
-    resp.set_etag(key)
-    resp.headers["Cache-Control"] = f"private, max-age={max_age}"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return stored_image_response(layout.plan_key, "image/png", max_age)
 
 
 def plan_view(layout: Layout, src: str, pins, href) -> dict:

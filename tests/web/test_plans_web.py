@@ -225,3 +225,17 @@ def test_plan_pages_cost_the_same_whatever_the_pins(client, auth, demo, session,
             0 if page == "heatmap" else n if page == "inspection_plan" else {1: 1, 3: 4}[n])  # pins so far
         costs.append(len(seen))
     assert costs[0] == costs[1], costs
+
+
+def test_a_plan_while_the_photo_store_is_away_says_try_again(client, auth, demo, session, unit, app, monkeypatch):
+    """The plan image, like a photo: a 503 with a plain message when the store does not answer."""
+    from app.services.storage import StoreUnavailable
+
+    auth.login("engineer")
+
+    def away(key):
+        raise StoreUnavailable("store away")
+
+    monkeypatch.setattr(app.extensions["photo_store"], "get", away)
+    resp = client.get(f"/handover/layouts/{unit.layout_id}/plan.png")
+    assert resp.status_code == 503 and "cannot be shown just now" in resp.get_data(as_text=True)
