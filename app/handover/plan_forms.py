@@ -8,8 +8,19 @@ from app.forms import Form
 from app.services.plans import LAYOUT_NAME_MAX
 
 
+class PercentField(DecimalField):
+    """A percentage of the plan: a finite number (NaN, sNaN and infinities are no spot on a plan;
+    a signalling NaN would even raise in the range check): one is no value, so DataRequired says
+    "Tap or draw on the plan"."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+
+
 def _percent(label):
-    return DecimalField(label, places=1, validators=[DataRequired(message=_l("Tap or draw on the plan.")),
+    return PercentField(label, places=1, validators=[DataRequired(message=_l("Tap or draw on the plan.")),
                                                      NumberRange(min=0, max=100)],
                         render_kw={"inputmode": "decimal", "step": "0.1", "min": "0", "max": "100"})
 

@@ -1,0 +1,133 @@
+"""Hostile input on the floor-plan routes: plan uploads, rooms and pins out of range, other people's data,
+junk heat-map filters, a missing CSRF token, a double tap. A clear message, nothing changed, never a 500."""
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Defect, Inspection, Layout, PlanRoom, Unit
+from tests.unit.test_plans import pdf, png
+from tests.web.test_hostile_inputs import HOSTILE_FILES, png_declaring
+
+EN = {"Accept-Language": "en"}
+ZH = {"Accept-Language": "zh-CN"}
+
+
+def count(session, model):
+    return session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def unit(demo, session):
+    return session.scalar(select(Unit).where(Unit.room == "1201", Unit.unit_no == "1"))
+
+
+def _pdf_with(page: bytes, trailer_extra: bytes = b"") -> bytes:
+    """A one-page PDF with this page dictionary body and a correct xref."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += b"trailer\n<< /Size %d /Root 1 0 R %s>>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, trailer_extra, xref)
+    return bytes(out)
+
+
+def _encrypted_pdf() -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf())))
+    writer.encrypt("secret", algorithm="RC4-128")
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+HOSTILE_PLANS = {
+    "not an image": (b"hello, this is text", "This file is not a floor plan"),
+    "empty": (b"", "This file is not a floor plan"),
+    "svg": (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "This file is not a floor plan"),
+    "png 65535²": (png_declaring(65535, 65535, with_data=False), "too large"),
+    "gif/js polyglot": (HOSTILE_FILES["gif/js polyglot"][0], "This file is not a floor plan"),
+    "html behind jpeg magic": (HOSTILE_FILES["html behind jpeg magic"][0], "damaged"),
+    "truncated png": (HOSTILE_FILES["truncated png"][0], "damaged"),
+    "pdf without pages": (b"%PDF-1.4\n%%EOF\n", "This PDF has no pages"),
+    "pdf damaged": (pdf()[:len(pdf()) // 2], "cannot be read"),
+    "pdf encrypted": (_encrypted_pdf(), "cannot be read"),
+    "pdf page 100000² pt": (_pdf_with(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100000 100000] >>"),
+                            "no size we can draw"),
+    "pdf page negative": (_pdf_with(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 -500 -500] >>"),
+                          "no size we can draw"),
+    "pdf page with a huge UserUnit": (_pdf_with(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14000 14000] "
+                                                b"/UserUnit 75000 >>"), ""),
+    "pdf behind a png": (png(40, 30) + pdf(), ""),
+    "over 20 MB": (png(40, 30) + b"\0" * (20 * 1024 * 1024), "larger than 20 MB"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_PLANS)
+def test_hostile_plan_upload_is_refused_and_the_plan_stays(client, auth, demo, session, unit, name):
+    auth.login("engineer")
+    token = auth.token("/handover/layouts")
+    lay = unit.layout
+    before = (lay.plan_key, lay.plan_width, lay.plan_height)
+    data, expected = HOSTILE_PLANS[name]
+    resp = client.post(f"/handover/layouts/{lay.id}/plan", headers=EN, content_type="multipart/form-data",
+                       data={"csrf_token": token, "file": (io.BytesIO(data), "plan.pdf")})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code in (302, 422), resp.status_code
+    if resp.status_code == 422:
+        assert expected in html
+        session.expire_all()
+        assert (lay.plan_key, lay.plan_width, lay.plan_height) == before
+
+
+# Not a spot on the plan (Python's Decimal reads "1_0" and "٣" as 10 and 3, which are spots).
+JUNK_NUMBERS = ["NaN", "nan", "sNaN", "-sNaN", "Infinity", "-inf", "1e999999", "-1", "100.01", "abc", "", " ",
+                "0x10", "10" * 400, "1,5"]
+
+
+@pytest.mark.parametrize("value", JUNK_NUMBERS)
+def test_a_room_corner_out_of_range_or_not_a_number_is_refused(client, auth, demo, session, unit, value):
+    auth.login("engineer")
+    token = auth.token("/handover/layouts")
+    rooms = count(session, PlanRoom)
+    resp = client.post(f"/handover/layouts/{unit.layout_id}/rooms", headers=EN, data={
+        "csrf_token": token, "room_key": "kitchen", "x0": "10", "y0": value, "x1": "40", "y1": "30"})
+    assert resp.status_code == 422 and 'role="alert"' in resp.get_data(as_text=True)
+    assert count(session, PlanRoom) == rooms
+
+
+@pytest.fixture
+def walk(client, auth, demo, session, unit):
+    """An engineer's inspection of 3-1-1201 with one owner's concern pinned."""
+    auth.login("engineer")
+    token = auth.token(f"/handover/units/{unit.id}")
+    resp = client.post(f"/handover/units/{unit.id}/inspections", data={"csrf_token": token, "owner_present": "张伟"})
+    insp_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    resp = client.post(f"/handover/inspections/{insp_id}/plan/new", data={
+        "csrf_token": token, "x": "87.5", "y": "55", "room_key": "bathroom-2", "item": "",
+        "description": "门关不严", "severity": "minor"})
+    assert resp.status_code == 302
+    return insp_id, session.scalar(select(Defect)), token
+
+
+@pytest.mark.parametrize("value", JUNK_NUMBERS)
+def test_a_pin_out_of_range_or_not_a_number_is_refused(client, walk, session, value):
+    insp_id, d, token = walk
+    resp = client.post(f"/handover/inspections/{insp_id}/defects/{d.id}/pin", headers=EN,
+                       data={"csrf_token": token, "x": value, "y": "50"})
+    assert resp.status_code == 422 and "Tap the plan where the defect is." in resp.get_data(as_text=True)
+    session.expire_all()
+    assert (d.pin_x, d.pin_y) == (0.875, 0.55)
+    resp = client.get(f"/handover/inspections/{insp_id}/plan/new", query_string={"x": value, "y": "50"})
+    assert resp.status_code == 302
+    resp = client.post(f"/handover/inspections/{insp_id}/plan/new", headers=EN, data={
+        "csrf_token": token, "x": value, "y": "50", "room_key": "kitchen", "item": "", "description": "x"})
+    assert resp.status_code == 422 and 'role="alert"' in resp.get_data(as_text=True)
+    assert count(session, Defect) == 1
