@@ -75,6 +75,15 @@ def guard(bp, rule: str) -> None:
             abort(404)
 
 
+def row_id(value) -> int | None:
+    """A database id from a URL or form, or None: ASCII digits within a 32-bit integer (a longer number
+    would overflow the column in the query, "²".isdigit() is true but int() refuses it)."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    ident = int(value)
+    return ident if 0 < ident < 2 ** 31 else None
+
+
 def load(model, ident: int, action: str = "view"):
     """The object if the current user may `action` it; 404 otherwise (existence is not leaked)."""
     obj = db.session.get(model, ident)

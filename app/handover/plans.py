@@ -20,7 +20,7 @@ from app.services import handover as svc
 from app.services import plans
 from app.services.photos import PhotoRejected
 from app.services.policy import can
-from app.web import load, refused, render, stored_image_response, uploaded_photos, user_sites
+from app.web import load, refused, render, row_id, stored_image_response, uploaded_photos, user_sites
 
 
 def _frac(value) -> float:
@@ -212,7 +212,7 @@ def inspection_plan(inspection_id: int):
     insp = load(Inspection, inspection_id, "inspect")
     moving = None
     if request.args.get("move", type=int):
-        moving = db.session.get(Defect, request.args.get("move", type=int))
+        moving = db.session.get(Defect, row_id(request.args["move"]) or 0)
         if moving is None or moving.inspection_id != insp.id:
             abort(404)
     return render("handover/inspection_plan.html", **inspection_plan_context(insp, moving))
@@ -279,7 +279,7 @@ def pinned_defect(inspection_id: int):
     elif form.validate_on_submit():
         item = None
         if form.item.data:
-            item = db.session.get(ChecklistItem, int(form.item.data)) if form.item.data.isdigit() else None
+            item = db.session.get(ChecklistItem, row_id(form.item.data)) if row_id(form.item.data) else None
             if item is None or item.version_id != insp.version_id:
                 abort(404)
         try:
@@ -308,8 +308,9 @@ def pinned_defect(inspection_id: int):
 
 def _heat_filters(site) -> dict:
     f = {}
-    if request.args.get("category"):
-        f["category"] = request.args["category"][:40]
+    category = request.args.get("category", "")
+    if category and category.isprintable():  # a NUL byte is refused by PostgreSQL
+        f["category"] = category[:40]
     team = request.args.get("team", type=int)
     if team and any(t.id == team for t in site.teams):
         f["team"] = str(team)
@@ -357,7 +358,7 @@ def heatmap_png(layout_id: int):
 
 def cell_filters(site_id: int) -> dict:
     """The defects list's heat-map cell (?layout=&cell=col-row) as bounds for filter_defects."""
-    lay = db.session.get(Layout, request.args.get("layout", type=int) or 0)
+    lay = db.session.get(Layout, row_id(request.args.get("layout")) or 0)
     if lay is None or lay.site_id != site_id or not lay.has_plan:
         return {}
     bounds = plans.cell_bounds(lay, request.args.get("cell", ""))

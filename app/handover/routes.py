@@ -14,7 +14,7 @@ from app.services import handover as svc
 from app.services.photos import PhotoRejected
 from app.services.policy import can
 from app.services.signatures import SignatureRefused
-from app.web import is_partial, load, pdf_response, refused, render, uploaded_photos, user_sites
+from app.web import is_partial, load, pdf_response, refused, render, row_id, uploaded_photos, user_sites
 
 bp = Blueprint("handover", __name__, url_prefix="/handover")
 
@@ -49,7 +49,8 @@ def _site_arg() -> Site:
 
 def _defect_filters() -> dict:
     filters = {k: request.args[k] for k in svc.DEFECT_FILTERS if request.args.get(k)
-               and (k in ("category", "room", "order", "cell") or request.args[k].isdigit())}
+               and (request.args[k].isprintable() if k in ("category", "room", "order", "cell")
+                    else row_id(request.args[k]))}  # no NUL for PostgreSQL, no id beyond the column
     if filters.get("cell"):  # a heat-map cluster: its bounds on the layout's plan
         from app.handover.plans import cell_filters
 

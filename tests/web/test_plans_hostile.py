@@ -131,3 +131,27 @@ def test_a_pin_out_of_range_or_not_a_number_is_refused(client, walk, session, va
         "csrf_token": token, "x": value, "y": "50", "room_key": "kitchen", "item": "", "description": "x"})
     assert resp.status_code == 422 and 'role="alert"' in resp.get_data(as_text=True)
     assert count(session, Defect) == 1
+
+
+@pytest.mark.parametrize("query", ["team=abc", "team=-1", "team=99999999999999999999999", "category=" + "x" * 5000,
+                                   "category=%00", "room=%00", "order=%00&cell=%00", "team=1&team=2", "category=%F0%9F%92%A9", "team=1e3",
+                                   "cell=abc&layout=abc", "layout=1&cell=-1--1", "layout=1&cell=99999999999-0",
+                                   "layout=99999999999999999999&cell=1-1", "layout=²&cell=1-1", "item=99999999999999",
+                                   "building=4294967297"])
+def test_heatmap_and_defect_list_filters_with_junk_are_ignored(client, auth, demo, unit, query):
+    auth.login("manager")
+    for url in (f"/handover/layouts/{unit.layout_id}/heatmap", f"/handover/layouts/{unit.layout_id}/heatmap.png",
+                f"/handover/defects?site={demo.site.id}"):
+        resp = client.get(url + "?" + query if "?" not in url else url + "&" + query, headers=EN)
+        assert resp.status_code == 200, (url, resp.status_code)
+
+
+def test_ids_beyond_an_integer_are_nothing_here(client, walk, session):
+    """A defect to move or a checklist item given as a number no column holds: 404, not a server error."""
+    insp_id, d, token = walk
+    assert client.get(f"/handover/inspections/{insp_id}/plan?move=99999999999999999999").status_code == 404
+    assert client.get(f"/handover/inspections/{insp_id}/plan?move=abc").status_code == 200
+    resp = client.post(f"/handover/inspections/{insp_id}/plan/new", headers=EN, data={
+        "csrf_token": token, "x": "20", "y": "50", "room_key": "kitchen", "item": "99999999999999999999",
+        "description": "x", "severity": "minor"})
+    assert resp.status_code in (404, 422) and count(session, Defect) == 1
