@@ -12,7 +12,7 @@ import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageDraw, UnidentifiedImageError
@@ -35,6 +35,7 @@ MIN_ROOM = 0.01                  # a rectangle narrower than 1 % of the plan is 
 HEAT_GRID = 7                    # heat-map cells across the plan: a cell stays 44 px wide on a 360 px phone
 PIN_STATUSES = ("open", "overdue", "resolved", "accepted")
 LAYOUT_NAME_MAX = 40
+REPEAT_WINDOW = timedelta(minutes=2)  # the same concern at the same spot within this is a double tap
 # Rooms a plan can name: the inspection's rooms, bedrooms and bathrooms numbered.
 PLAN_ROOM_KEYS = tuple(
     key for room in ROOM_ORDER if room != "whole_unit"
@@ -238,6 +239,9 @@ def pinned_defect(session, insp: Inspection, user: User, x, y, *, room_key: str,
     _pin_layout_for_unit(insp.unit)
     x, y = _fraction(x), _fraction(y)
     if item is None:
+        repeated = _repeated_concern(session, insp, x, y, room_key, description)
+        if repeated is not None:
+            return repeated
         defect = handover.add_concern(session, insp, room_key, description, list(photos),
                                       severity=severity or "major")
         session.flush()
@@ -252,6 +256,19 @@ def pinned_defect(session, insp: Inspection, user: User, x, y, *, room_key: str,
         session.flush()
     pin_defect(session, defect, x, y, room_key=room_key)
     return defect
+
+
+def _repeated_concern(session, insp: Inspection, x: float, y: float, room_key: str,
+                      description: str) -> Defect | None:
+    """The owner's concern this tap already recorded: a double tap on "Record the defect" sends the same
+    words for the same spot twice (a checklist item is one answer anyway)."""
+    if insp.signed:  # refused by add_concern, with its message
+        return None
+    text = description.strip()[:1000]
+    recent = session.scalars(select(Defect).where(
+        Defect.inspection_id == insp.id, Defect.owner_concern.is_(True), Defect.room_key == room_key,
+        Defect.description == text, Defect.created_at >= utcnow() - REPEAT_WINDOW))
+    return next((d for d in recent if d.pin_x == x and d.pin_y == y), None)
 
 
 def _pin_layout_for_unit(unit: Unit) -> Layout:

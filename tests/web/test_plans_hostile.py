@@ -155,3 +155,28 @@ def test_ids_beyond_an_integer_are_nothing_here(client, walk, session):
         "csrf_token": token, "x": "20", "y": "50", "room_key": "kitchen", "item": "99999999999999999999",
         "description": "x", "severity": "minor"})
     assert resp.status_code in (404, 422) and count(session, Defect) == 1
+
+
+def test_a_double_tap_on_record_the_defect_records_one(client, walk, session):
+    """The same concern at the same spot twice (a double tap) is one defect; other words are another;
+    a checklist item tapped twice is its one answer."""
+    insp_id, d, token = walk
+    for _ in range(2):
+        resp = client.post(f"/handover/inspections/{insp_id}/plan/new", data={
+            "csrf_token": token, "x": "20", "y": "50", "room_key": "living_room", "item": "",
+            "description": "墙面裂缝", "severity": "major"})
+        assert resp.status_code == 302
+    assert count(session, Defect) == 2
+    resp = client.post(f"/handover/inspections/{insp_id}/plan/new", data={
+        "csrf_token": token, "x": "20", "y": "50", "room_key": "living_room", "item": "",
+        "description": "另一处裂缝", "severity": "major"})
+    assert resp.status_code == 302 and count(session, Defect) == 3
+    item = session.scalar(select(Inspection).where(Inspection.id == insp_id)).version.items
+    kitchen = next(i for i in item if i.room == "kitchen" and not i.photo_required_on_fail)
+    for _ in range(2):
+        resp = client.post(f"/handover/inspections/{insp_id}/plan/new", data={
+            "csrf_token": token, "x": "60", "y": "20", "room_key": "kitchen", "item": str(kitchen.id),
+            "description": "缝隙", "severity": "minor"})
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 302, (resp.status_code, html[html.find("role=\"alert\""):][:300], html.count("error"))
+    assert count(session, Defect) == 4
