@@ -180,3 +180,84 @@ def test_a_double_tap_on_record_the_defect_records_one(client, walk, session):
         html = resp.get_data(as_text=True)
         assert resp.status_code == 302, (resp.status_code, html[html.find("role=\"alert\""):][:300], html.count("error"))
     assert count(session, Defect) == 4
+def test_no_csrf_token_changes_nothing(client, walk, session, unit):
+    insp_id, d, token = walk
+    rooms = count(session, PlanRoom)
+    for url, data in ((f"/handover/inspections/{insp_id}/defects/{d.id}/pin", {"x": "20", "y": "50"}),
+                      (f"/handover/inspections/{insp_id}/plan/new", {"x": "20", "y": "50", "room_key": "kitchen",
+                                                                     "description": "x"}),
+                      (f"/handover/layouts/{unit.layout_id}/rooms", {"room_key": "kitchen", "x0": 1, "y0": 1,
+                                                                     "x1": 50, "y1": 50}),
+                      (f"/handover/layouts/{unit.layout_id}/plan", {"file": (png(), "p.png")}),
+                      (f"/handover/units/{unit.id}/layout", {"layout": "X"}),
+                      ("/handover/layouts", {"name": "Z"})):
+        for headers, words in ((EN, "This page has expired"), (ZH, "页面已过期")):
+            sent = {k: (io.BytesIO(v[0]), v[1]) if isinstance(v, tuple) else v for k, v in data.items()}
+            resp = client.post(url, data=sent, headers=headers)
+            assert resp.status_code == 400 and words in resp.get_data(as_text=True), url
+    session.expire_all()
+    assert (d.pin_x, count(session, Defect), count(session, PlanRoom)) == (0.875, 1, rooms)
+    assert unit.layout.name != "X" and count(session, Layout) == 2
+
+
+def test_pins_of_a_signed_inspection_and_other_units_defects_do_not_move(client, walk, session, demo, unit, app):
+    insp_id, d, token = walk
+    other = session.scalar(select(Unit).where(Unit.room == "1202", Unit.unit_no == "1"))
+    resp = client.post(f"/handover/units/{other.id}/inspections", data={"csrf_token": token, "owner_present": "李"})
+    other_insp = int(resp.headers["Location"].rsplit("/", 1)[1])
+    for url in (f"/handover/inspections/{other_insp}/defects/{d.id}/pin",):
+        assert client.post(url, data={"csrf_token": token, "x": "5", "y": "5"}, headers=EN).status_code == 404
+    assert client.get(f"/handover/inspections/{other_insp}/plan?move={d.id}").status_code == 404
+    assert client.get(f"/handover/inspections/{other_insp}/plan?move=abc").status_code == 200
+    session.get(Inspection, insp_id).status = "signed"
+    session.commit()
+    for headers, words in ((EN, "can no longer"), (ZH, "已签")):
+        resp = client.post(f"/handover/inspections/{insp_id}/defects/{d.id}/pin", headers=headers,
+                           data={"csrf_token": token, "x": "30", "y": "50"})
+        assert resp.status_code == 409 and words in resp.get_data(as_text=True)
+        resp = client.post(f"/handover/inspections/{insp_id}/plan/new", headers=headers, data={
+            "csrf_token": token, "x": "20", "y": "50", "room_key": "living_room", "item": "",
+            "description": "late", "severity": "major"})
+        assert resp.status_code in (409, 422) and words in resp.get_data(as_text=True), resp.status_code
+    session.expire_all()
+    assert (d.pin_x, count(session, Defect)) == (0.875, 1)
+
+
+
+
+def test_another_sites_layout_and_original_photo_are_nothing_here(client, auth, demo, session, unit, app):
+    """A manager of another estate: the demo's layouts (page, plan, upload, rooms, heat map) and the
+    original of a marked-up photo are 404 in their language, and nothing changes."""
+    from app.models import Photo, User
+    from tests.web.helpers import jpeg_bytes, other_site
+
+    site = other_site()
+    boss = User(username="boss.other", display_name="boss", role="manager")
+    boss.set_password("rounds-demo")
+    boss.sites.append(site)
+    session.add(boss)
+    photo = Photo(site_id=demo.site.id, sha256="a" * 64, thumb_sha256="b" * 64, width=1, height=1, size_bytes=1)
+    original = Photo(site_id=demo.site.id, sha256="c" * 64, thumb_sha256="d" * 64, width=1, height=1, size_bytes=1)
+    session.add_all([photo, original])
+    session.flush()
+    photo.original_id = original.id
+    session.commit()
+    auth.login("boss.other")
+    token = auth.token("/handover/layouts")
+    lay = unit.layout
+    before = (lay.plan_key, len(lay.rooms), lay.name)
+    for headers, words in ((EN, "There is nothing here"), (ZH, "没有")):
+        for url in (f"/handover/layouts/{lay.id}", f"/handover/layouts/{lay.id}/heatmap",
+                    f"/photos/{photo.id}/original.jpg"):
+            resp = client.get(url, headers=headers)
+            assert resp.status_code == 404 and words in resp.get_data(as_text=True), url
+        resp = client.post(f"/handover/layouts/{lay.id}/plan", headers=headers, content_type="multipart/form-data",
+                           data={"csrf_token": token, "file": (io.BytesIO(jpeg_bytes()), "p.jpg")})
+        assert resp.status_code == 404
+        resp = client.post(f"/handover/layouts/{lay.id}/rooms/{lay.rooms[0].id}/delete", headers=headers,
+                           data={"csrf_token": token})
+        assert resp.status_code == 404
+    resp = client.get(f"/handover/layouts?site={demo.site.id}", headers=EN)
+    assert f"/handover/layouts/{lay.id}\"" not in resp.get_data(as_text=True)
+    session.expire_all()
+    assert (lay.plan_key, len(lay.rooms), lay.name) == before
