@@ -30,6 +30,7 @@ PLAN_EDGE = 2000                 # long edge of a stored plan, px: room labels s
 MAX_PLAN_BYTES = 20 * MIB
 MAX_PLAN_PIXELS = 50_000_000
 MAX_PDF_POINTS = 14_400          # 200 inches, PDF's own page-size limit: larger is no drawing we render
+MAX_PLAN_ASPECT = 10            # long side over short side: a real plan is far squarer
 MAX_ROOMS = 40
 MIN_ROOM = 0.01                  # a rectangle narrower than 1 % of the plan is a slip of the finger
 HEAT_GRID = 7                    # heat-map cells across the plan: a cell stays 44 px wide on a 360 px phone
@@ -131,6 +132,9 @@ def normalise_plan(data: bytes, *, max_bytes: int = MAX_PLAN_BYTES,
             if isinstance(exc.__cause__, UnidentifiedImageError):
                 raise _not_a_plan() from exc
             raise PlanRefused(_l("This plan is damaged or incomplete.")) from exc
+    if min(img.size) * MAX_PLAN_ASPECT < max(img.size):  # a 1 × 2000 px strip has no rooms to tap
+        raise PlanRefused(_l("This plan is too narrow to draw rooms on: one side is more than %(num)d times "
+                             "the other.", num=MAX_PLAN_ASPECT))
     if max(img.size) > PLAN_EDGE:
         img.thumbnail((PLAN_EDGE, PLAN_EDGE), Image.Resampling.LANCZOS)
     img.info = {}

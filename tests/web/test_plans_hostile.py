@@ -63,6 +63,9 @@ HOSTILE_PLANS = {
                             "no size we can draw"),
     "pdf page negative": (_pdf_with(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 -500 -500] >>"),
                           "no size we can draw"),
+    "pdf page a sliver": (_pdf_with(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 0.01 14000] >>"),
+                          "too narrow to draw rooms on"),
+    "png a sliver": (png(3, 2000), "too narrow to draw rooms on"),
     "pdf page with a huge UserUnit": (_pdf_with(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14000 14000] "
                                                 b"/UserUnit 75000 >>"), ""),
     "pdf behind a png": (png(40, 30) + pdf(), ""),
