@@ -1,6 +1,6 @@
 """Forms of residents' reports: the public report form, and the supervisor's triage."""
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectChoice, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectChoice, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
@@ -8,12 +8,13 @@ from app.forms import Form
 from app.labels import REPORT_CATEGORY_LABELS, SEVERITY_LABELS
 from app.models.checklist import SEVERITIES
 from app.models.report import REPORT_CATEGORIES
-from app.services.residents import MAX_DESCRIPTION
+from app.services.residents import MAX_DESCRIPTION, ONCE_RE
 
 
 class ReportForm(Form):
     """What a resident sends from a place's QR code: no account, so every field is checked here."""
 
+    once = HiddenField(validators=[Regexp(ONCE_RE)])  # the page's key: sent twice, it is one report
     category = RadioField(_l("What is it about?"), choices=[SelectChoice(c, REPORT_CATEGORY_LABELS[c]) for c in REPORT_CATEGORIES],
                           validators=[InputRequired(_l("Choose what the problem is about."))])
     description = TextAreaField(_l("What is wrong?"), validators=[

@@ -21,6 +21,9 @@ bp = Blueprint("resident", __name__, url_prefix="/r")
 csrf.exempt(bp)
 
 
+FIELDS_MAX_BYTES = 64 * 1024  # the form's text fields, photos aside
+
+
 def _private(resp):
     """A page or photo reached by a private link: never cached by others, the link never sent on."""
     resp.headers["Cache-Control"] = "no-store"
@@ -49,7 +52,7 @@ def report(code: str):
     place, gone = _place(code)
     if gone:
         return gone
-    return _form_page(place, ReportForm(formdata=None))
+    return _form_page(place, ReportForm(formdata=None, once=svc.new_once()))
 
 
 @bp.post("/<code>")
@@ -59,11 +62,19 @@ def report_send(code: str):
     place, gone = _place(code)
     if gone:
         return gone
+    # A description is a few KB at most: a pasted book is refused before it is read (and never echoed back).
+    request.max_form_memory_size = FIELDS_MAX_BYTES
+    if request.mimetype != "multipart/form-data" and (request.content_length or 0) > FIELDS_MAX_BYTES:
+        abort(413)
     form = ReportForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        if form.csrf_token.errors or form.once.errors:
+            form.once.data = svc.new_once() if form.once.errors else form.once.data
             return _form_page(place, form, 400, _("This page has expired. Please send it again."))
         return _form_page(place, form, 422)
+    token = svc.token_for_once(current_app.secret_key, form.once.data)
+    if svc.sent_already(db.session, token) is not None:  # a double tap: the first one was sent
+        return redirect(url_for("resident.follow", token=token), 303)
     cfg = current_app.config
     verdict = throttle.hit(db.session, [
         throttle.Limit(f"report-place:{place.code}", cfg["RESIDENT_REPORTS_PER_PLACE_HOUR"], timedelta(hours=1)),
@@ -80,7 +91,7 @@ def report_send(code: str):
         photos = uploaded_photos(files, place.site, originals=[])
         token, _report = svc.submit(db.session, place, category=form.category.data,
                                     description=form.description.data, unit=form.unit.data or "",
-                                    phone=form.phone.data or "", photos=photos)
+                                    phone=form.phone.data or "", photos=photos, token=token)
     except Refused as e:
         message = refused(e)
         if files:
@@ -88,6 +99,19 @@ def report_send(code: str):
         return _form_page(place, form, e.status if e.status >= 400 else 422, message)
     flash(_("Thank you, your report was sent. Keep this page (bookmark it) to follow it."), "info")
     return redirect(url_for("resident.follow", token=token), 303)
+
+
+@bp.errorhandler(413)
+def too_large(e):
+    """More than the form may carry (a pasted book, a huge photo): said in the resident's page."""
+    code = (request.view_args or {}).get("code")
+    place = svc.place_by_code(db.session, code) if code else None
+    mb = current_app.config["MAX_PHOTO_BYTES"] // (1024 * 1024)
+    message = _("What you sent is too large. Please keep the description under %(num)d characters and each "
+                "photo under %(mb)d MB, then send it again.", num=svc.MAX_DESCRIPTION, mb=mb)
+    if place is None or not place.live:
+        return _private(render("resident/gone.html", status_code=413))
+    return _form_page(place, ReportForm(formdata=None, once=svc.new_once()), 413, message)
 
 
 def _report_or_invalid(token: str):

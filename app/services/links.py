@@ -2,6 +2,7 @@
 
 The owner's link to their unit (services/handover.py) and a resident's link to their report
 (services/residents.py) both use these: a row with `token_hash`, `expires_at` and `revoked_at`."""
+import base64
 import hashlib
 import secrets
 from datetime import datetime
@@ -15,6 +16,11 @@ MAX_TOKEN_LENGTH = 100  # a longer "token" is not ours: refused before hashing
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def urlsafe(digest: bytes) -> str:
+    """Bytes as a token's characters (those of secrets.token_urlsafe)."""
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def new_token() -> tuple[str, str]:

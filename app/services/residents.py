@@ -9,13 +9,18 @@ Once the order is closed each reporter may say satisfied or not; not satisfied r
 Nothing a resident sends is shown to another resident: a link shows its own report, and the order's
 progress (status, what was done, the after photos) — no staff names, no internal notes.
 """
+import hashlib
+import hmac
 import json
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.models import (
     Area, Photo, ReportPlace, ReportRoute, ResidentReport, Site, Team, User, WorkOrder, WorkOrderEvent,
@@ -38,6 +43,37 @@ MAX_DESCRIPTION = 1000
 
 class ReportRefused(Refused):
     """A report, a routing change or a triage its rules do not allow; `message` is for the user."""
+
+
+ONCE_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+
+
+def new_once() -> str:
+    """The once-key of a report form: random, carried by the page, sent back with the report."""
+    return secrets.token_urlsafe(24)
+
+
+def token_for_once(secret_key: str, once: str) -> str:
+    """The private link of the report a form sends: derived from the form's once-key with the app's secret,
+    so sending the same page twice (a double tap) finds the report the first tap made instead of a second."""
+    digest = hmac.new(secret_key.encode(), f"resident-report:{once}".encode(), hashlib.sha256).digest()
+    return links.urlsafe(digest)
+
+
+def sent_already(session, token: str) -> ResidentReport | None:
+    """The report a link token was already given to (live or not), or None."""
+    return session.scalar(select(ResidentReport).where(ResidentReport.token_hash == links.token_hash(token)))
+
+
+# Kept: line breaks, tabs and the joiner of emoji sequences; dropped: other control and format characters
+# (NUL, escapes, bidi overrides, zero-width spaces, BOM), which PostgreSQL refuses or a page would misdraw.
+_KEEP = {"\n", "\t", "\u200d"}
+
+
+def clean_text(text: str | None) -> str:
+    """A resident's text without control or invisible format characters, with \\n line breaks, stripped."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(c for c in text if c in _KEEP or unicodedata.category(c) not in ("Cc", "Cf", "Cs")).strip()
 
 
 # --------------------------------------------------------------------------- places and routing
@@ -72,9 +108,13 @@ def places(session, site: Site, include_revoked: bool = True) -> list[ReportPlac
     return list(session.scalars(query.order_by(ReportPlace.revoked_at.is_not(None), ReportPlace.id)))
 
 
+_CODE_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
 def place_by_code(session, code: str) -> ReportPlace | None:
-    """The place of a code (revoked or not), or None; a code longer than ours is not looked up."""
-    if not code or len(code) > 32:
+    """The place of a code (revoked or not), or None; a code not of our characters or longer than ours is
+    not looked up (PostgreSQL refuses a NUL in a query)."""
+    if not code or not _CODE_RE.fullmatch(code):
         return None
     return session.scalar(select(ReportPlace).where(ReportPlace.code == code))
 
@@ -121,37 +161,52 @@ def team_for(session, place: ReportPlace, category: str) -> Team:
 # --------------------------------------------------------------------------- a resident's report
 
 def submit(session, place: ReportPlace, *, category: str, description: str, unit: str = "", phone: str = "",
-           photos: list[Photo] = (), now: datetime | None = None) -> tuple[str, ResidentReport]:
+           photos: list[Photo] = (), now: datetime | None = None, token: str | None = None
+           ) -> tuple[str, ResidentReport]:
     """A report from a place's code: its work order (routed, due by the SLA) and the resident's private
-    link; the token is returned once (only its hash is stored)."""
+    link; the token is returned once (only its hash is stored). With `token` (token_for_once), a report
+    already sent with it is returned instead of a second one, also when two taps race."""
     now = now or utcnow()
+    if token is not None and (earlier := sent_already(session, token)) is not None:
+        return token, earlier
     if place.revoked_at is not None:
         raise ReportRefused(_l("This code is no longer in use. Please call the property service centre."),
                             status=410)
     if category not in REPORT_CATEGORIES:
         raise ReportRefused(_l("Choose what the problem is about."))
-    description = (description or "").strip()
+    description = clean_text(description)
     if not description:
         raise ReportRefused(_l("Describe the problem in a few words."))
     if len(description) > MAX_DESCRIPTION:
         raise ReportRefused(_l("Please keep it under %(num)d characters.", num=MAX_DESCRIPTION))
     if len(photos) > MAX_PHOTOS:
         raise ReportRefused(_l("You can add at most %(num)d photos.", num=MAX_PHOTOS))
-    unit, phone = (unit or "").strip()[:60], (phone or "").strip()[:40]
+    unit, phone = clean_text(unit)[:60], clean_text(phone)[:40]
     team = team_for(session, place, category)
     title = description.splitlines()[0][:120]
-    order = workorders.new_order(
-        session, site=place.site, team=team, source="resident", severity=DEFAULT_SEVERITY, title_zh=title,
-        title_en=title, actor=None, photos=photos, now=now, area_id=place.area_id, description=description,
-        owner_unit=unit or None, owner_phone=phone or None)
-    token, hashed = links.new_token()
-    report = ResidentReport(site_id=place.site_id, place_id=place.id, place=place, order_id=order.id, order=order,
-                            category=category, description=description, unit=unit or None, phone=phone or None,
-                            created_at=now, token_hash=hashed,
-                            expires_at=now + timedelta(days=place.site.owner_link_days))
-    report.photos = list(photos)
-    session.add(report)
-    session.flush()
+    if token is None:
+        token, hashed = links.new_token()
+    else:
+        hashed = links.token_hash(token)
+    try:
+        # Savepoint: the second of a double tap may race us to the unique token hash.
+        with session.begin_nested():
+            order = workorders.new_order(
+                session, site=place.site, team=team, source="resident", severity=DEFAULT_SEVERITY,
+                title_zh=title, title_en=title, actor=None, photos=photos, now=now, area_id=place.area_id,
+                description=description, owner_unit=unit or None, owner_phone=phone or None)
+            report = ResidentReport(site_id=place.site_id, place_id=place.id, place=place, order_id=order.id,
+                                    order=order, category=category, description=description, unit=unit or None,
+                                    phone=phone or None, created_at=now, token_hash=hashed,
+                                    expires_at=now + timedelta(days=place.site.owner_link_days))
+            report.photos = list(photos)
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        earlier = sent_already(session, token)
+        if earlier is None:
+            raise
+        return token, earlier
     return token, report
 
 
@@ -216,7 +271,10 @@ def answer(session, report: ResidentReport, outcome: str, now: datetime | None =
     if outcome not in ("satisfied", "unsatisfied"):
         raise ReportRefused(_l("Choose satisfied or not satisfied."))
     if not may_answer(report):
-        raise ReportRefused(_l("Thank you, your answer is already recorded."), status=409)
+        order = report.order
+        if report.answered_at is not None and (order.closed_at is None or report.answered_at >= order.closed_at):
+            raise ReportRefused(_l("Thank you, your answer is already recorded."), status=409)
+        raise ReportRefused(_l("You can answer once the work is done."), status=409)
     report.answer, report.answered_at = outcome, now or utcnow()
     workorders.callback_from_resident(session, report.order, outcome)
 

@@ -172,3 +172,31 @@ def test_figures_count_response_time_and_satisfaction(demo, lobby):
     svc.answer(db.session, a, "satisfied")
     f = svc.figures(db.session, [demo.site.id], now - timedelta(days=1))
     assert (f.count, f.response_minutes, f.answered, f.satisfied_pct) == (2, 120, 1, 100)
+
+
+def test_one_form_sent_twice_is_one_report_also_when_the_taps_race(demo, lobby, monkeypatch):
+    """The link token comes from the form's once-key: the second send finds the first report; when the
+    two race past that look-up, the unique hash (in a savepoint) still keeps one and returns it."""
+    from sqlalchemy import func, select
+
+    from app.models import WorkOrder
+
+    token = svc.token_for_once("secret", svc.new_once())
+    _t, first = send(lobby, token=token)
+    assert send(lobby, token=token)[1] is first
+    calls = []
+
+    def late(session, t, real=svc.sent_already):
+        calls.append(t)
+        return None if len(calls) == 1 else real(session, t)
+
+    monkeypatch.setattr(svc, "sent_already", late)
+    again, report = send(lobby, token=token)
+    assert again == token and report.id == first.id and len(calls) == 2
+    assert db.session.scalar(select(func.count(ResidentReport.id))) == 1
+    assert db.session.scalar(select(func.count(WorkOrder.id))) == 1
+
+
+def test_a_residents_text_loses_control_and_invisible_characters():
+    assert svc.clean_text(" a\x00b\x1b[1m\r\nc\u202ed\u200b\ufeff\t👨\u200d👩 ") == "ab[1m\ncd\t👨\u200d👩"
+    assert svc.clean_text(None) == ""

@@ -30,9 +30,15 @@ def report_form(client, place):
     return page.get_data(as_text=True)
 
 
+def once_from(html: str) -> str:
+    """The once-key of the report form on a page (sent twice, one report)."""
+    return re.search(r'name="once" type="hidden" value="([^"]+)"', html).group(1)
+
+
 def send(client, place, photos=(), **fields):
-    token = csrf_from(report_form(client, place))
-    data = {"csrf_token": token, "category": "cleaning", "description": "大堂地面有积水", **fields}
+    html = report_form(client, place)
+    data = {"csrf_token": csrf_from(html), "once": once_from(html), "category": "cleaning",
+            "description": "大堂地面有积水", **fields}
     if photos:
         data["photos"] = [(io.BytesIO(b), f"p{i}.jpg") for i, b in enumerate(photos)]
     return client.post(f"/r/{place.code}", data=data, content_type="multipart/form-data")
@@ -104,17 +110,18 @@ def test_a_report_with_photos_lands_on_its_private_link(client, demo, lobby):
 
 
 def test_refusals_keep_what_was_typed(client, demo, lobby):
-    token = csrf_from(report_form(client, lobby))
-    resp = client.post(f"/r/{lobby.code}", data={"csrf_token": token, "category": "cleaning", "description": "",
+    html = report_form(client, lobby)
+    token, once = csrf_from(html), once_from(html)
+    resp = client.post(f"/r/{lobby.code}", data={"csrf_token": token, "once": once, "category": "cleaning", "description": "",
                                                  "unit": "3-1-1201"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "3-1-1201" in html and "请" in html
-    resp = client.post(f"/r/{lobby.code}", data={"csrf_token": token, "category": "cleaning",
+    resp = client.post(f"/r/{lobby.code}", data={"csrf_token": token, "once": once, "category": "cleaning",
                                                  "description": "坏了", "phone": "call me"})
     assert resp.status_code == 422 and "坏了" in resp.get_data(as_text=True)
-    resp = client.post(f"/r/{lobby.code}", data={"csrf_token": token, "category": "spaceship", "description": "x"})
+    resp = client.post(f"/r/{lobby.code}", data={"csrf_token": token, "once": once, "category": "spaceship", "description": "x"})
     assert resp.status_code == 422
-    resp = client.post(f"/r/{lobby.code}", data={"csrf_token": "forged", "category": "cleaning",
+    resp = client.post(f"/r/{lobby.code}", data={"csrf_token": "forged", "once": once, "category": "cleaning",
                                                  "description": "积水很深"})
     assert resp.status_code == 400 and "积水很深" in resp.get_data(as_text=True)
     resp = send(client, lobby, photos=[jpeg_bytes(color=(i * 50, 0, 0)) for i in range(4)], description="四张照片")
