@@ -30,6 +30,7 @@ PLAN_EDGE = 2000                 # long edge of a stored plan, px: room labels s
 MAX_PLAN_BYTES = 20 * MIB
 MAX_PLAN_PIXELS = 50_000_000
 MAX_PDF_POINTS = 14_400          # 200 inches, PDF's own page-size limit: larger is no drawing we render
+PDF_SECONDS = 10                 # CPU for drawing a PDF's first page; a real plan takes well under one
 MAX_PLAN_ASPECT = 10            # long side over short side: a real plan is far squarer
 MAX_ROOMS = 40
 MIN_ROOM = 0.01                  # a rectangle narrower than 1 % of the plan is a slip of the finger
@@ -84,33 +85,38 @@ def _not_a_plan() -> PlanRefused:
 
 
 def _pdf_first_page(data: bytes) -> Image.Image:
-    """The first page of a PDF rendered so its long edge is PLAN_EDGE px; refused if it has none."""
-    import pypdfium2 as pdfium
+    """The first page of a PDF rendered so its long edge is PLAN_EDGE px, by PDFium in a child process
+    with PDF_SECONDS of CPU (pdf_page.py); refused if it has no page, no drawable size, cannot be read
+    or takes longer than that to draw."""
+    import subprocess
+    import sys
+    from pathlib import Path
 
+    from app.services import pdf_page
+
+    script = Path(pdf_page.__file__)
     try:
-        doc = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        # PDFium declines a document without pages like a damaged one; say which when it has no page object.
-        if re.search(rb"/Type\s*/Page(?![a-zA-Z])", data) is None:
-            raise PlanRefused(_l("This PDF has no pages.")) from exc
-        raise PlanRefused(_l("This PDF cannot be read (damaged or password-protected).")) from exc
-    except (ValueError, OSError) as exc:
-        raise PlanRefused(_l("This PDF cannot be read (damaged or password-protected).")) from exc
-    try:
-        if len(doc) < 1:
-            raise PlanRefused(_l("This PDF has no pages."))
-        page = doc[0]
-        width, height = page.get_size()
-        if not (0 < width <= MAX_PDF_POINTS and 0 < height <= MAX_PDF_POINTS):
-            raise PlanRefused(_l("This PDF's first page has no size we can draw."))
-        scale = PLAN_EDGE / max(width, height)
-        return page.render(scale=scale, may_draw_forms=True).to_pil().convert("RGB")
-    except PlanRefused:
-        raise
-    except (pdfium.PdfiumError, ValueError, OSError, MemoryError) as exc:
-        raise PlanRefused(_l("This PDF cannot be read (damaged or password-protected).")) from exc
-    finally:
-        doc.close()
+        done = subprocess.run([sys.executable, "-I", str(script), str(PLAN_EDGE), str(MAX_PDF_POINTS),
+                               str(PDF_SECONDS)], input=data, capture_output=True, timeout=PDF_SECONDS + 5)
+    except subprocess.TimeoutExpired as exc:
+        raise _too_complex() from exc
+    if done.returncode == pdf_page.NO_SIZE:
+        raise PlanRefused(_l("This PDF's first page has no size we can draw."))
+    # PDFium declines a document without pages like a damaged one; say which when it has no page object.
+    if done.returncode == pdf_page.NO_PAGES or (done.returncode == pdf_page.UNREADABLE and re.search(
+            rb"/Type\s*/Page(?![a-zA-Z])", data) is None):
+        raise PlanRefused(_l("This PDF has no pages."))
+    if done.returncode == pdf_page.UNREADABLE:
+        raise PlanRefused(_l("This PDF cannot be read (damaged or password-protected)."))
+    if done.returncode != 0:  # killed at its CPU or memory limit
+        raise _too_complex()
+    img = Image.open(io.BytesIO(done.stdout))
+    img.load()
+    return img
+
+
+def _too_complex() -> PlanRefused:
+    return PlanRefused(_l("This PDF takes too long to draw. Save the plan as a PNG or JPEG and upload that."))
 
 
 def normalise_plan(data: bytes, *, max_bytes: int = MAX_PLAN_BYTES,

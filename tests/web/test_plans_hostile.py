@@ -22,9 +22,9 @@ def unit(demo, session):
     return session.scalar(select(Unit).where(Unit.room == "1201", Unit.unit_no == "1"))
 
 
-def _pdf_with(page: bytes, trailer_extra: bytes = b"") -> bytes:
-    """A one-page PDF with this page dictionary body and a correct xref."""
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page]
+def _pdf_with(page: bytes, *more: bytes, trailer_extra: bytes = b"") -> bytes:
+    """A one-page PDF with this page dictionary (object 3), any further objects, and a correct xref."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page, *more]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for i, body in enumerate(objs, start=1):
@@ -264,3 +264,37 @@ def test_another_sites_layout_and_original_photo_are_nothing_here(client, auth, 
     assert f"/handover/layouts/{lay.id}\"" not in resp.get_data(as_text=True)
     session.expire_all()
     assert (lay.plan_key, len(lay.rooms), lay.name) == before
+
+
+def _pdf_of_strokes(n: int) -> bytes:
+    """A PDF of some 100 KB whose first page is `n` strokes (compressed): minutes of drawing for PDFium."""
+    import zlib
+
+    stream = zlib.compress(b"0 0 m 100 100 l S\n" * n, 9)
+    return _pdf_with(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 600] /Contents 4 0 R >>",
+                     b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream")
+
+
+def test_a_pdf_that_takes_too_long_to_draw_is_refused_in_time(client, auth, demo, session, unit, monkeypatch):
+    """A small PDF holding millions of strokes: drawn in a child process with a CPU limit, refused
+    with a message in the engineer's language, and the plan unchanged."""
+    import time
+
+    from app.services import plans
+
+    monkeypatch.setattr(plans, "PDF_SECONDS", 1)
+    auth.login("engineer")
+    token = auth.token("/handover/layouts")
+    lay = unit.layout
+    before = lay.plan_key
+    data = _pdf_of_strokes(3_000_000)
+    assert len(data) < 200_000
+    started = time.monotonic()
+    resp = client.post(f"/handover/layouts/{lay.id}/plan", headers=EN, content_type="multipart/form-data",
+                       data={"csrf_token": token, "file": (io.BytesIO(data), "plan.pdf")})
+    assert time.monotonic() - started < 8
+    assert resp.status_code == 422 and "This PDF takes too long to draw." in resp.get_data(as_text=True)
+    session.expire_all()
+    assert lay.plan_key == before
+    ok = plans.normalise_plan(pdf())  # an ordinary PDF is drawn as before
+    assert ok[2] == 2000
