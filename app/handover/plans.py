@@ -60,16 +60,16 @@ def _room_choices():
     return [("", _("Choose…"))] + [(k, room_label(k)) for k in plans.PLAN_ROOM_KEYS]
 
 
+def layouts_context(site, form: LayoutForm | None = None) -> dict:
+    """The layouts page: the site's layouts with their units counted, and the new-layout form."""
+    return dict(site=site, sites=user_sites(), layouts=plans.site_layouts(db.session, [site.id]),
+                counts=plans.layout_unit_counts(db.session, site.id), form=form or LayoutForm(formdata=None))
+
+
 @bp.get("/layouts")
 def layouts():
     """The site's layouts (户型): each with its plan, rooms and units; a new one by name."""
-    site = _site_arg()
-    rows = plans.site_layouts(db.session, [site.id])
-    counts = dict(db.session.execute(
-        select(Unit.layout_id, db.func.count(Unit.id)).where(Unit.site_id == site.id, Unit.layout_id.is_not(None))
-        .group_by(Unit.layout_id)).all())
-    return render("handover/layouts.html", site=site, sites=user_sites(), layouts=rows, counts=counts,
-                  form=LayoutForm(formdata=None))
+    return render("handover/layouts.html", **layouts_context(_site_arg()))
 
 
 @bp.post("/layouts")
@@ -85,9 +85,7 @@ def new_layout():
             return redirect(url_for("handover.layout", layout_id=layout.id))
         except plans.PlanRefused as e:
             form.name.errors = [refused(e)]
-    rows = plans.site_layouts(db.session, [site.id])
-    return render("handover/layouts.html", site=site, sites=user_sites(), layouts=rows, counts={},
-                  form=form, status_code=422)
+    return render("handover/layouts.html", status_code=422, **layouts_context(site, form))
 
 
 def layout_context(layout: Layout, upload_form=None, room_form=None, error=None) -> dict:

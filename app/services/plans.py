@@ -74,8 +74,18 @@ def set_unit_layout(session, unit: Unit, name: str) -> Layout | None:
 
 
 def site_layouts(session, site_ids) -> list[Layout]:
+    """The sites' layouts by site and name."""
     return list(session.scalars(select(Layout).where(Layout.site_id.in_(site_ids))
                                 .order_by(Layout.site_id, Layout.name)))
+
+
+def layout_unit_counts(session, site_id: int) -> dict[int, int]:
+    """layout id → how many of the site's units have it (one statement)."""
+    from sqlalchemy import func
+
+    return dict(session.execute(
+        select(Unit.layout_id, func.count(Unit.id)).where(Unit.site_id == site_id, Unit.layout_id.is_not(None))
+        .group_by(Unit.layout_id)).all())
 
 
 # --------------------------------------------------------------------------- the plan image

@@ -239,3 +239,14 @@ def test_a_plan_while_the_photo_store_is_away_says_try_again(client, auth, demo,
     monkeypatch.setattr(app.extensions["photo_store"], "get", away)
     resp = client.get(f"/handover/layouts/{unit.layout_id}/plan.png")
     assert resp.status_code == 503 and "cannot be shown just now" in resp.get_data(as_text=True)
+
+
+def test_a_refused_layout_name_keeps_the_unit_counts(client, auth, demo):
+    """The layouts page after a refused name shows the same counts as before (one context builder)."""
+    auth.login("engineer")
+    page = client.get("/handover/layouts", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "24 units" in page
+    token = auth.token("/handover/layouts")
+    resp = client.post("/handover/layouts", headers={"Accept-Language": "en"},
+                       data={"csrf_token": token, "name": "x" * 41})
+    assert resp.status_code == 422 and "24 units" in resp.get_data(as_text=True)
