@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageDraw, UnidentifiedImageError
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.labels import room_label
 from app.models import ChecklistItem, Defect, DefectCheck, Inspection, Layout, PlanRoom, Unit, User
@@ -216,11 +217,11 @@ def room_at(rooms, x: float, y: float) -> str | None:
 
 # --------------------------------------------------------------------------- pins
 
-def _pin_layout(defect: Defect) -> Layout:
-    layout = defect.unit.layout
-    if layout is None or not layout.has_plan:
+def _plan_of(unit: Unit) -> Layout:
+    """The unit's layout, if it has a plan to pin on."""
+    if unit.layout is None or not unit.layout.has_plan:
         raise PlanRefused(_l("This unit has no floor plan yet."))
-    return layout
+    return unit.layout
 
 
 def pin_defect(session, defect: Defect, x, y, room_key: str | None = None) -> str | None:
@@ -231,7 +232,7 @@ def pin_defect(session, defect: Defect, x, y, room_key: str | None = None) -> st
 
     if defect.inspection.signed:
         raise PlanRefused(_l("This inspection is signed; its pins can no longer be moved."), status=409)
-    layout = _pin_layout(defect)
+    layout = _plan_of(defect.unit)
     x, y = _fraction(x), _fraction(y)
     found = room_at(layout.rooms, x, y)
     wanted = room_key or found
@@ -256,7 +257,7 @@ def pinned_defect(session, insp: Inspection, user: User, x, y, *, room_key: str,
     owner's concern when no item is chosen; pinned where tapped."""
     from app.services import handover
 
-    _pin_layout_for_unit(insp.unit)
+    _plan_of(insp.unit)
     x, y = _fraction(x), _fraction(y)
     if item is None:
         repeated = _repeated_concern(session, insp, x, y, room_key, description)
@@ -291,12 +292,6 @@ def _repeated_concern(session, insp: Inspection, x: float, y: float, room_key: s
     return next((d for d in recent if d.pin_x == x and d.pin_y == y), None)
 
 
-def _pin_layout_for_unit(unit: Unit) -> Layout:
-    if unit.layout is None or not unit.layout.has_plan:
-        raise PlanRefused(_l("This unit has no floor plan yet."))
-    return unit.layout
-
-
 @dataclass(frozen=True)
 class Pin:
     n: int
@@ -325,8 +320,6 @@ def unit_pins(session, unit: Unit, defects=None, now: datetime | None = None) ->
     if unit.layout_id is None:
         return []
     if defects is None:
-        from sqlalchemy.orm import selectinload
-
         defects = session.scalars(select(Defect).where(Defect.unit_id == unit.id,
                                                        Defect.pin_layout_id == unit.layout_id)
                                   .options(selectinload(Defect.work_order), selectinload(Defect.item))
