@@ -6,11 +6,13 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from app.extensions import db
-from app.models import Team, WorkOrder
+from app.forms import EmptyForm
+from app.models import ResidentReport, Team, WorkOrder
+from app.models.types import utcnow
 from app.reports.forms import DismissForm, MergeForm, TriageForm
 from app.services import residents as svc
 from app.services.errors import Refused
-from app.services.policy import scope
+from app.services.policy import can, scope
 from app.web import guard, load, refused, render
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -40,7 +42,8 @@ def _page(order: WorkOrder, status: int = 200, error: str | None = None, triage=
     dismiss = dismiss or DismissForm(formdata=None, version=order.version)
     return render("reports/triage.html", order=order, reports=reports, first=first,
                   duplicates=svc.duplicates(db.session, order, first), triage=triage, dismiss=dismiss,
-                  merge=MergeForm(formdata=None, version=order.version), error=error, status_code=status)
+                  merge=MergeForm(formdata=None, version=order.version), action=EmptyForm(formdata=None),
+                  now=utcnow(), error=error, status_code=status)
 
 
 @bp.get("/<int:order_id>")
@@ -97,3 +100,16 @@ def dismiss(order_id: int):
     except Refused as e:
         return _page(db.session.get(WorkOrder, order_id), e.status, refused(e), dismiss=form)
     return _done(order, _("Closed as not a problem. The residents can read why."))
+
+
+@bp.post("/links/<int:report_id>/revoke")
+def revoke_link(report_id: int):
+    """Stop one resident's private link: it then opens the 'no longer valid' page (their report stays).
+    (A forged or missing CSRF token is refused app-wide with 400 before this runs.)"""
+    report = load(ResidentReport, report_id, "revoke_link")
+    order = report.order
+    back = (url_for("reports.show", order_id=order.id) if can(current_user, "triage", order, db.session)
+            else url_for("workorders.show", order_id=order.id))
+    svc.revoke_link(db.session, report)
+    flash(_("The resident's link no longer opens. Their report is kept."), "info")
+    return redirect(back, 303)

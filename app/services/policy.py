@@ -3,8 +3,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
 from app.models import (
-    Answer, ChecklistTemplate, Inspection, Layout, Photo, ReportPlace, Round, Site, Team, Unit, User, WorkOrder,
-    WorkOrderPhoto, answer_photo,
+    Answer, ChecklistTemplate, Inspection, Layout, Photo, ReportPlace, ResidentReport, Round, Site, Team, Unit, User,
+    WorkOrder, WorkOrderPhoto, answer_photo,
 )
 
 from app.services.lifecycle import LEADS, STEPS
@@ -156,6 +156,9 @@ def can(user: User, action: str, obj=None, session=None) -> bool:
         return obj.source == "resident" and allows(user, "triage_reports") and can(user, "view", obj)
     if isinstance(obj, ReportPlace) and action == "manage":
         return can(user, "manage", obj.site)
+    if isinstance(obj, ResidentReport) and action == "revoke_link":
+        # Stop a resident's private link (sent on, or the resident asked): whoever may triage the site's reports.
+        return sees_site(user, obj.site_id) and allows(user, "triage_reports")
     if isinstance(obj, WorkOrder) and action in STEPS:
         return can(user, "view", obj) and order_refusal(user, action, obj) is None
     if isinstance(obj, Team) and action == "view_orders":

@@ -200,3 +200,22 @@ def test_one_form_sent_twice_is_one_report_also_when_the_taps_race(demo, lobby, 
 def test_a_residents_text_loses_control_and_invisible_characters():
     assert svc.clean_text(" a\x00b\x1b[1m\r\nc\u202ed\u200b\ufeff\t👨\u200d👩 ") == "ab[1m\ncd\t👨\u200d👩"
     assert svc.clean_text(None) == ""
+
+
+def test_who_may_stop_a_residents_link(demo, lobby):
+    """The site's supervisors and managers may stop a resident's link; crew, engineers and another site may not."""
+    from app.services.policy import can
+    from tests.web.helpers import other_site
+
+    _t, report = send(lobby)
+    other_site()
+    db.session.flush()
+    from sqlalchemy import select
+
+    from app.models import User
+
+    allowed = {name: can(demo.users[name], "revoke_link", report, db.session)
+               for name in ("supervisor", "manager", "crew.cleaning")}
+    assert allowed == {"supervisor": True, "manager": True, "crew.cleaning": False}
+    stranger = db.session.scalar(select(User).where(User.username == "sup.other"))
+    assert not can(stranger, "revoke_link", report, db.session)

@@ -290,3 +290,41 @@ def test_duty_log_and_dashboard_count_reports_response_time_and_satisfaction(cli
     assert "2 reports from residents" in log and "Satisfied: 100% of 1 answers" in log
     dash = client.get(f"/manage/dashboard?site={demo.site.id}").get_data(as_text=True)
     assert "2 reports from residents" in dash and "Time to triage: " in dash
+
+
+def test_supervisor_stops_a_residents_link_from_the_report_page(app, client, auth, demo, lobby):
+    """A button per report: the link then opens the 'no longer valid' page, the report and order stay;
+    crew and another site's supervisor get 404; a forged token changes nothing."""
+    other_site()
+    db.session.commit()
+    link = link_of(send(client, lobby))
+    report = db.session.scalar(select(ResidentReport))
+    resident = app.test_client()
+    assert resident.get(link).status_code == 200
+
+    auth.login("crew.cleaning")
+    token = auth.token("/orders")
+    assert client.post(f"/reports/links/{report.id}/revoke", data={"csrf_token": token}).status_code == 404
+    client.post("/logout", data={"csrf_token": token})
+    auth.login("sup.other")
+    token = auth.token("/orders")
+    assert client.post(f"/reports/links/{report.id}/revoke", data={"csrf_token": token}).status_code == 404
+    client.post("/logout", data={"csrf_token": token})
+
+    auth.login("supervisor")
+    order_page = client.get(f"/orders/{report.order_id}").get_data(as_text=True)
+    assert f'href="/reports/{report.order_id}"' in order_page
+    page = client.get(f"/reports/{report.order_id}").get_data(as_text=True)
+    assert f'action="/reports/links/{report.id}/revoke"' in page and "Stop this resident's link" in page
+    forged = client.post(f"/reports/links/{report.id}/revoke", data={"csrf_token": "forged"})
+    assert forged.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(ResidentReport, report.id).revoked_at is None
+    done = client.post(f"/reports/links/{report.id}/revoke", data={"csrf_token": csrf_from(page)},
+                       follow_redirects=True)
+    html = done.get_data(as_text=True)
+    assert done.status_code == 200 and "no longer opens" in html and "was stopped" in html
+    assert resident.get(link).status_code == 404
+    db.session.expire_all()
+    kept = db.session.get(ResidentReport, report.id)
+    assert kept.revoked_at is not None and kept.order.status == "open"
