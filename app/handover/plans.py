@@ -5,8 +5,6 @@ from decimal import Decimal
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.forms import EmptyForm
@@ -189,10 +187,7 @@ def inspection_plan_context(insp: Inspection, moving: Defect | None = None, erro
     defects = _insp_defects(insp)
     view = None
     if unit.layout is not None and unit.layout.has_plan:
-        all_defects = db.session.scalars(select(Defect).where(Defect.unit_id == unit.id)
-                                         .options(selectinload(Defect.work_order)).order_by(Defect.id)).all()
-        mine = {d.id for d in defects}
-        pins = [p for p in plans.unit_pins(db.session, unit, all_defects) if p.defect.id in mine]
+        pins = plans.inspection_pins(db.session, insp, defects)
         view = plan_view(unit.layout, url_for("handover.plan_image", layout_id=unit.layout.id,
                                               v=unit.layout.plan_key[:12]), pins,
                          lambda p: url_for("handover.inspection_plan", inspection_id=insp.id, move=p.defect.id)
@@ -321,9 +316,8 @@ def heat_context(lay: Layout) -> dict:
     heat = plans.heatmap(db.session, lay, filters)
     for c in heat["cells"]:  # each cluster links to its defects
         c["href"] = url_for("handover.defects", site=site.id, layout=lay.id, cell=c["key"], **filters)
-    categories = sorted(db.session.scalars(select(ChecklistItem.category).distinct().where(
-        ChecklistItem.id.in_(select(Defect.item_id).where(Defect.pin_layout_id == lay.id)))))
-    return dict(layout=lay, heat=heat, filters=filters, categories=categories, teams=site.teams,
+    return dict(layout=lay, heat=heat, filters=filters, categories=plans.heat_categories(db.session, lay),
+                teams=site.teams,
                 plan=plan_view(lay, url_for("handover.plan_image", layout_id=lay.id, v=lay.plan_key[:12]), [],
                                lambda p: ""))
 

@@ -333,12 +333,24 @@ def unit_pins(session, unit: Unit, defects=None, now: datetime | None = None) ->
             for n, d in enumerate(pinned, start=1)]
 
 
+def inspection_pins(session, insp: Inspection, defects) -> list[Pin]:
+    """The pins of this inspection's `defects`, numbered as on the unit (among all its pinned defects)."""
+    mine = {d.id for d in defects}
+    return [p for p in unit_pins(session, insp.unit) if p.defect.id in mine]
+
+
 def pin_numbers(pins) -> dict[int, int]:
     """defect id → its pin's number, for lists beside the plan."""
     return {p.defect.id: p.n for p in pins}
 
 
 # --------------------------------------------------------------------------- the project heat map
+
+def heat_categories(session, layout: Layout) -> list[str]:
+    """The checklist categories of the defects pinned on the layout: the heat map's category filter."""
+    return sorted(session.scalars(select(ChecklistItem.category).distinct().where(
+        ChecklistItem.id.in_(select(Defect.item_id).where(Defect.pin_layout_id == layout.id)))))
+
 
 def heat_grid(layout: Layout) -> tuple[int, int]:
     """Columns and rows of the heat map: square cells, HEAT_GRID across."""

@@ -250,3 +250,31 @@ def test_a_refused_layout_name_keeps_the_unit_counts(client, auth, demo):
     resp = client.post("/handover/layouts", headers={"Accept-Language": "en"},
                        data={"csrf_token": token, "name": "x" * 41})
     assert resp.status_code == 422 and "24 units" in resp.get_data(as_text=True)
+
+
+def test_inspection_plan_with_checklist_defects_costs_the_same_whatever_the_pins(client, auth, demo, session, unit):
+    """Pins of checklist items (their words come from the item) cost no statement each."""
+    insp = ho.start_inspection(session, unit, demo.users["engineer"], "王先生")
+    from app.models import Photo
+
+    rooms = {ho.room_type(k) for k, _t, _n in ho.rooms(unit, insp.version)}
+    items = [i for i in insp.version.items if i.room in rooms][:6]
+    photo = Photo(site_id=demo.site.id, sha256="a" * 64, thumb_sha256="b" * 64, width=1, height=1, size_bytes=1)
+    session.add(photo)
+    session.commit()
+    auth.login("engineer")
+    costs = []
+    for batch in (items[:1], items[1:6]):
+        for item in batch:
+            key = next(k for k, _t, _n in ho.rooms(unit, insp.version) if ho.room_type(k) == item.room)
+            d = ho.answer(session, insp, key, item, demo.users["engineer"], result="defect", description="",
+                          photos=[photo])
+            session.flush()
+            plans.pin_defect(session, d, 0.5, 0.5)
+        session.commit()
+        session.expire_all()
+        with count_statements(db.engine) as seen:
+            resp = client.get(f"/handover/inspections/{insp.id}/plan")
+        assert resp.status_code == 200
+        costs.append(len(seen))
+    assert len(items) == 6 and costs[0] == costs[1], costs
