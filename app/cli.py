@@ -22,12 +22,17 @@ def register(app) -> None:
     def seed_demo_command(history_days):
         """Create the demo estate, its teams, users, routes and checklists (idempotent)."""
         from app.models import Site
-        from app.services.seed import DEMO_PASSWORD, seed_demo, seed_history
+        from app.services.seed import DEMO_PASSWORD, seed_demo, seed_history, seed_report_places
 
         with unit_of_work(db.session):
             created = seed_demo(db.session)
         click.echo(f"Demo estate created; password for every demo user: {DEMO_PASSWORD}"
                    if created else "Demo estate already present.")
+        with unit_of_work(db.session):
+            site = db.session.scalar(db.select(Site).where(Site.code == "demo"))
+            places = seed_report_places(db.session, site)
+        click.echo(f"{places} places with QR codes for residents added." if places
+                   else "Places with QR codes already present.")
         if history_days:
             with unit_of_work(db.session):
                 site = db.session.scalar(db.select(Site).where(Site.code == "demo"))

@@ -207,6 +207,39 @@ def seed_demo(session, password: str = DEMO_PASSWORD) -> bool:
     return True
 
 
+# Places with a QR code for residents' reports: (kind, name zh, name en, area code or None).
+DEMO_REPORT_PLACES = [
+    ("lobby", "3号楼大堂", "Building 3 lobby", None),
+    ("lift", "3号楼1单元电梯", "Building 3, entrance 1 lift", None),
+    ("garage", "地下车库入口", "Underground garage entrance", "underground_garage"),
+]
+# Residents' reports waiting for triage on a fresh demo: (place's English name, category, description).
+DEMO_RESIDENT_REPORTS = [
+    ("Building 3 lobby", "cleaning", "大堂电梯口地面有一大片积水，很滑"),
+    ("Building 3 lobby", "cleaning", "大堂门口有水，老人差点滑倒"),
+    ("Underground garage entrance", "parking", "B区消防通道被一辆白色轿车堵住了"),
+]
+
+
+def seed_report_places(session, site: Site) -> int:
+    """The demo's places with QR codes (building 3's lobby, a lift, the garage) and, the first time, a few
+    residents' reports to triage; a place already there (by its English name) is kept. Returns places made."""
+    from app.services import residents
+
+    have = {p.name_en for p in residents.places(session, site)}
+    first_time = not have
+    areas = {a.code: a for a in site.areas}
+    made = {}
+    for kind, zh, en, area in DEMO_REPORT_PLACES:
+        if en not in have:
+            made[en] = residents.new_place(session, site, kind=kind, name_zh=zh, name_en=en, area=areas.get(area))
+    if first_time:
+        for en, category, text in DEMO_RESIDENT_REPORTS:
+            residents.submit(session, made[en], category=category, description=text)  # (links unused: a demo)
+    session.flush()
+    return len(made)
+
+
 def seed_history(session, site: Site, days: int = 30, now=None, seed: int = 7, store=None) -> int:
     """Plausible past rounds and work orders for the demo's manager screens; returns rounds created.
 
