@@ -298,3 +298,15 @@ def test_a_pdf_that_takes_too_long_to_draw_is_refused_in_time(client, auth, demo
     assert lay.plan_key == before
     ok = plans.normalise_plan(pdf())  # an ordinary PDF is drawn as before
     assert ok[2] == 2000
+
+
+def test_a_plan_beyond_the_request_limit_is_refused_in_the_users_language(client, auth, demo, unit, app):
+    """A file larger than any request may be (MAX_CONTENT_LENGTH): 413 with a message, plan unchanged."""
+    auth.login("engineer")
+    token = auth.token("/handover/layouts")
+    big = b"\0" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    for headers, words in ((EN, "The upload is too large"), (ZH, "太大")):
+        resp = client.post(f"/handover/layouts/{unit.layout_id}/plan", headers=headers,
+                           content_type="multipart/form-data",
+                           data={"csrf_token": token, "file": (io.BytesIO(big), "plan.pdf")})
+        assert resp.status_code == 413 and words in resp.get_data(as_text=True)
