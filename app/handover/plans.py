@@ -199,15 +199,21 @@ def inspection_plan_context(insp: Inspection, moving: Defect | None = None, erro
                 error=error)
 
 
+def _defect_of(insp: Inspection, defect_id: int | None) -> Defect:
+    """A defect recorded in this inspection, or 404 (another unit's or inspection's defect is not here)."""
+    defect = db.session.get(Defect, defect_id or 0)
+    if defect is None or defect.inspection_id != insp.id:
+        abort(404)
+    return defect
+
+
 @bp.get("/inspections/<int:inspection_id>/plan")
 def inspection_plan(inspection_id: int):
     """The unit's plan during the walk: tap to record a defect there; tap a pin to move it."""
     insp = load(Inspection, inspection_id, "inspect")
     moving = None
     if request.args.get("move", type=int):
-        moving = db.session.get(Defect, row_id(request.args["move"]) or 0)
-        if moving is None or moving.inspection_id != insp.id:
-            abort(404)
+        moving = _defect_of(insp, row_id(request.args["move"]))
     return render("handover/inspection_plan.html", **inspection_plan_context(insp, moving))
 
 
@@ -215,9 +221,7 @@ def inspection_plan(inspection_id: int):
 def pin(inspection_id: int, defect_id: int):
     """Place or move a defect's pin (until the inspection is signed)."""
     insp = load(Inspection, inspection_id, "inspect")
-    defect = db.session.get(Defect, defect_id)
-    if defect is None or defect.inspection_id != insp.id:
-        abort(404)
+    defect = _defect_of(insp, defect_id)
     form = PinForm()
     error, status = None, 422
     if form.validate_on_submit():
