@@ -32,7 +32,6 @@ from app.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
-NAMESPACE = "rounds"
 QUEUES = ("webhooks", "sweep")
 # A pending delivery this late for its attempt has no job: the hand-over after its commit failed
 # (the queue's database was away), or its worker died before the stalled job was retried.
