@@ -3,7 +3,7 @@
 Run from the project root (after `pip install -r requirements-bench.txt` into .venv):
 
     .venv/bin/python bench/load_bench.py [--users 20,50,100] [--run-time 5m] [--photo 2mb|phone]
-        [--s3] [--faults] [--gunicorn-args "--workers 4 ..."] [--config gunicorn.conf.py]
+        [--s3] [--faults] [--two-servers] [--gunicorn-args "--workers 4 ..."] [--config gunicorn.conf.py]
         [--spawn-rate 10] [--tap 2] [--fail-every 10] [--out bench/out/load-...]
 
 For each number of users: a fresh database on one throwaway PostgreSQL cluster (tests/pg.py), the
@@ -15,6 +15,11 @@ taps one item every --tap seconds, a fail with a photo every --fail-every-th tap
 12 MP camera JPEG of ~2 MB, what the issue asks; phone: 1600 px, ~300 KB, what static/queue.js
 actually sends after downscaling). Photos go to a local directory, or with --s3 (implied by
 --faults) to a SeaweedFS on loopback (tests/seaweed.py).
+
+--two-servers: the same walk against the production shape of tests/servers.py: two gunicorn
+instances (each with half the workers of gunicorn.conf.py's line, so the machine runs as many as
+with one) behind Debian's nginx (deploy/nginx.conf.template), the task queue in PostgreSQL
+(ROUNDS_TASKS=procrastinate) with one `flask worker`; --faults then kills a worker of the first.
 
 --faults, during the run (at 20 %, 40 % and 60 % of --run-time): kill -9 of one gunicorn worker;
 a restart of PostgreSQL (pg_ctl restart -m fast); SeaweedFS stopped for 20 s (SIGTERM, then
@@ -154,11 +159,11 @@ def seed(url: str, photo_dir: str, users: int) -> list[dict]:
 # --------------------------------------------------------------------------- processes
 
 class Gunicorn:
-    def __init__(self, env: dict, config: str, extra: list[str], out: str):
+    def __init__(self, env: dict, config: str, extra: list[str], out: str, name: str = ""):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.access = os.path.join(out, "access.log")
-        self.errlog = os.path.join(out, "gunicorn.log")
+        self.access = os.path.join(out, f"access{name}.log")
+        self.errlog = os.path.join(out, f"gunicorn{name}.log")
         cmd = [str(VENV_BIN / "gunicorn"), "-c", config, "--bind", f"127.0.0.1:{self.port}",
                "--access-logfile", self.access, "--access-logformat", ACCESS_FORMAT,
                "--error-logfile", self.errlog, *extra, "wsgi:app"]
@@ -276,7 +281,7 @@ def run_once(args, cluster, weed, users: int, photos: list[str], out_root: str) 
     name = f"load_{users}_{int(time.time())}"
     out = os.path.join(out_root, f"u{users}")
     os.makedirs(out, exist_ok=True)
-    for old in glob.glob(os.path.join(out, "events.*")) + glob.glob(os.path.join(out, "access.log")):
+    for old in glob.glob(os.path.join(out, "events.*")) + glob.glob(os.path.join(out, "access*.log")):
         os.remove(old)
     photo_dir = os.path.join(out, "photos")
     os.makedirs(photo_dir, exist_ok=True)
@@ -293,10 +298,31 @@ def run_once(args, cluster, weed, users: int, photos: list[str], out_root: str) 
                    ROUNDS_S3_ACCESS_KEY=cfg["S3_ACCESS_KEY"], ROUNDS_S3_SECRET_KEY=cfg["S3_SECRET_KEY"],
                    ROUNDS_S3_REGION=cfg["S3_REGION"], ROUNDS_S3_PREFIX=f"{name}/")
     extra = shlex.split(args.gunicorn_args or "")
-    gun = Gunicorn(env, args.config, extra, out)
-    gun.warm(20)
+    helpers = []  # nginx and the queue's worker in --two-servers
+    if args.two_servers:
+        from tests.servers import Nginx, Worker
+
+        env.update(ROUNDS_TASKS="procrastinate", ROUNDS_TRUSTED_PROXIES="1")
+        half = ["--workers", str(max(1, 2 * (os.cpu_count() or 1) // 2))]
+        guns = [Gunicorn(env, args.config, half + extra, out, name=n) for n in ("-a", "-b")]
+        nginx = Nginx(guns, Path(out))
+        helpers = [nginx, Worker(env, Path(out), "queue-worker")]
+        host = nginx.url
+    else:
+        guns = [Gunicorn(env, args.config, extra, out)]
+        host = guns[0].url
+    gun = guns[0]
+    for g in guns:
+        g.warm(20)
     time.sleep(1)
-    rss_start = gun.rss()
+
+    def rss() -> dict[int, float]:
+        return {pid: mb for g in guns for pid, mb in g.rss().items()}
+
+    def gunicorn_cpu() -> float:
+        return sum(cpu_seconds(tree(g.proc.pid)) for g in guns)
+
+    rss_start = rss()
     run_s = parse_duration(args.run_time)
     ramp_s = users / args.spawn_rate
     start = time.time()
@@ -309,14 +335,17 @@ def run_once(args, cluster, weed, users: int, photos: list[str], out_root: str) 
         json.dump(plan, f)
     total_s = int(tap_until - start + args.drain)
     cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-           "--host", gun.url, "--users", str(users), "--spawn-rate", str(args.spawn_rate),
+           "--host", host, "--users", str(users), "--spawn-rate", str(args.spawn_rate),
            "--run-time", f"{total_s}s", "--stop-timeout", "10", "--only-summary",
            "--loglevel", "WARNING"]
-    print(f"  gunicorn: {' '.join(shlex.quote(c) for c in gun.cmd[1:])}", flush=True)
+    for g in guns:
+        print(f"  gunicorn: {' '.join(shlex.quote(c) for c in g.cmd[1:])}", flush=True)
+    if args.two_servers:
+        print(f"  behind nginx at {host}, with one `flask worker` for the queue", flush=True)
     print(f"  locust: {users} users, spawn {args.spawn_rate}/s, taps until +{tap_until - start:.0f}s, "
           f"run {total_s}s; load avg before {loadavg()}", flush=True)
     pg = postgres_procs(cluster)
-    cpu0 = dict(gunicorn=cpu_seconds(tree(gun.proc.pid)), postgres=cpu_seconds(pg))
+    cpu0 = dict(gunicorn=gunicorn_cpu(), postgres=cpu_seconds(pg))
     locust_log = open(os.path.join(out, "locust.log"), "w")
     loc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, ROUNDS_LOAD_PLAN=plan_path),
                            stdout=locust_log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -328,7 +357,7 @@ def run_once(args, cluster, weed, users: int, photos: list[str], out_root: str) 
 
     def sampler():
         while loc.poll() is None:
-            samples.append((time.time(), os.getloadavg()[0], sum(gun.rss().values())))
+            samples.append((time.time(), os.getloadavg()[0], sum(rss().values())))
             time.sleep(5)
 
     def fault_plan():
@@ -362,7 +391,7 @@ def run_once(args, cluster, weed, users: int, photos: list[str], out_root: str) 
         ft.start()
     # RSS "at start": once every user is walking (logged in, pages loaded)
     time.sleep(min(ramp_s + 10, total_s))
-    steady_rss = gun.rss()
+    steady_rss = rss()
     try:
         loc_cpu0 = cpu_seconds([loc_ps])
     except psutil.NoSuchProcess:
@@ -376,17 +405,20 @@ def run_once(args, cluster, weed, users: int, photos: list[str], out_root: str) 
         time.sleep(1)
     if ft:
         ft.join(5)
-    rss_end = gun.rss()
-    cpu1 = dict(gunicorn=cpu_seconds(tree(gun.proc.pid)), postgres=cpu_seconds(postgres_procs(cluster)))
+    rss_end = rss()
+    cpu1 = dict(gunicorn=gunicorn_cpu(), postgres=cpu_seconds(postgres_procs(cluster)))
     locust_log.close()
     load_end = loadavg()
-    gun.stop()
+    for h in helpers:
+        h.stop()
+    for g in guns:
+        g.stop()
     res = dict(users=users, out=out, start=start, ramp_s=ramp_s, tap_until=tap_until, run_s=run_s, faults=faults,
                rss_boot=rss_start, rss_start=steady_rss, rss_end=rss_end, load_end=load_end, samples=samples,
                cpu=dict(gunicorn=cpu1["gunicorn"] - cpu0["gunicorn"], postgres=cpu1["postgres"] - cpu0["postgres"],
-                        locust=loc_cpu_last), gunicorn_cmd=gun.cmd)
+                        locust=loc_cpu_last), gunicorn_cmd=[g.cmd for g in guns])
     res["events"] = read_events(log_prefix)
-    res["access"] = read_access(gun.access)
+    res["access"] = [row for g in guns for row in read_access(g.access)]
     res["db"] = reconcile_db(url, [u["round_id"] for u in plan_users])
     res["summary"] = summarise(res)
     with open(os.path.join(out, "result.json"), "w") as f:
@@ -560,7 +592,8 @@ def report(res: dict, args) -> None:
     s, db = res["summary"], res["db"]
     print(f"\n=== {res['users']} supervisors, tap every {args.tap:g}s, fail+photo ({args.photo}) every "
           f"{args.fail_every}th, {res['run_s']}s walk{' with faults' if args.faults else ''} "
-          f"{'(SeaweedFS)' if args.s3 or args.faults else '(local photos)'} ===")
+          f"{'(SeaweedFS)' if args.s3 or args.faults else '(local photos)'}"
+          f"{', two servers behind nginx' if args.two_servers else ''} ===")
     print(f"load average at end {res['load_end']}; CPU seconds used: gunicorn {res['cpu']['gunicorn']:.0f}, "
           f"PostgreSQL {res['cpu']['postgres']:.0f}, locust {res['cpu']['locust']:.0f} "
           f"(in {res['tap_until'] - res['start'] + args.drain:.0f}s wall)")
@@ -611,6 +644,7 @@ def main():
     ap.add_argument("--photo", choices=("2mb", "phone"), default="2mb")
     ap.add_argument("--s3", action="store_true", help="photos in SeaweedFS on loopback (implied by --faults)")
     ap.add_argument("--faults", action="store_true")
+    ap.add_argument("--two-servers", action="store_true", help="two gunicorn instances behind nginx, with the queue")
     ap.add_argument("--config", default=str(ROOT / "gunicorn.conf.py"))
     ap.add_argument("--gunicorn-args", default="", help="appended after -c CONFIG, e.g. '--workers 5 --threads 1'")
     ap.add_argument("--drain", type=int, default=45, help="seconds after the walk for phones to send what they kept")
