@@ -9,6 +9,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from app.extensions import login
 from app.i18n import locale_of_request
 
+from app.services import plans
 from app.services.errors import Conflict, Refused
 from app.unit_of_work import CONFLICT_MESSAGE, CONFLICTS
 from app.web import is_partial, refused, render
@@ -43,6 +44,8 @@ def register(app) -> None:
 
     @app.errorhandler(413)
     def too_large(e):
+        if request.endpoint == "handover.upload_plan":  # a floor plan, not photos: its own cap
+            return _error(413, refused(plans.too_large()))
         mb = app.config["MAX_PHOTO_BYTES"] // (1024 * 1024)
         return _error(413, _("The upload is too large. Each photo may be at most %(mb)d MB.", mb=mb))
 

@@ -126,6 +126,11 @@ def _pdf_first_page(data: bytes) -> Image.Image:
     return img
 
 
+def too_large(max_bytes: int = MAX_PLAN_BYTES) -> PlanRefused:
+    """A plan file over the cap, read or not (the request limit answers it before the view does)."""
+    return PlanRefused(_l("This plan is larger than %(mb)d MB.", mb=max_bytes // MIB))
+
+
 def _too_complex() -> PlanRefused:
     return PlanRefused(_l("This PDF takes too long to draw. Save the plan as a PNG or JPEG and upload that."))
 
@@ -137,7 +142,7 @@ def normalise_plan(data: bytes, *, max_bytes: int = MAX_PLAN_BYTES,
     if not data:
         raise _not_a_plan()
     if len(data) > max_bytes:
-        raise PlanRefused(_l("This plan is larger than %(mb)d MB.", mb=max_bytes // MIB))
+        raise too_large(max_bytes)
     if data[:5] == b"%PDF-":
         img = _pdf_first_page(data)
     else:

@@ -305,7 +305,7 @@ def test_a_plan_beyond_the_request_limit_is_refused_in_the_users_language(client
     auth.login("engineer")
     token = auth.token("/handover/layouts")
     big = b"\0" * (app.config["MAX_CONTENT_LENGTH"] + 1)
-    for headers, words in ((EN, "The upload is too large"), (ZH, "太大")):
+    for headers, words in ((EN, "This plan is larger than 20 MB."), (ZH, "20 MB")):
         resp = client.post(f"/handover/layouts/{unit.layout_id}/plan", headers=headers,
                            content_type="multipart/form-data",
                            data={"csrf_token": token, "file": (io.BytesIO(big), "plan.pdf")})
