@@ -77,7 +77,8 @@ def teams():
 def team_orders(team_id: int):
     """A team's open orders, newest first."""
     team = load(Team, team_id, "view_orders")
-    return render("workorders/team.html", team=team, orders=svc.open_orders_for_team(db.session, team))
+    return render("workorders/team.html", team=team, orders=svc.open_orders_for_team(db.session, team),
+                  now=utcnow())
 
 
 def order_context(order: WorkOrder, form: ActionForm | None = None, error: str | None = None,

@@ -468,3 +468,29 @@ def test_a_resolve_sent_twice_from_the_phone_is_done_once(client, auth, raised, 
     stale = act(client, auth, order, "comment", version=version, note="later note",
                 op="9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d")
     assert stale.status_code == 409
+
+
+def test_a_teams_order_list_reads_like_the_queue(client, auth, raised, session):
+    """The team's list (Teams → a team) names where to go, even for an order with no area, says how late
+    in words, and leaves no separator to lead a wrapped line (the dots are drawn between the parts)."""
+    late, no_area = raised
+    late.due_at = utcnow() - timedelta(hours=489, minutes=3)
+    no_area.area_id = None
+    session.commit()
+    auth.login("supervisor")
+    html = client.get(f"/teams/{late.team_id}/orders", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    rows = html[html.index('id="orders"'):]
+    rows = rows[:rows.index("</ul>")]
+    assert "Late by 20 days 9 h" in rows
+    assert late.area.name_en in rows and no_area.site.name_en in rows
+    assert "·" not in rows
+
+
+def test_the_order_line_under_a_failed_item_carries_no_leading_separator(client, auth, raised):
+    """'Work order #N, team, status' under a failed item: the parts sit in their own elements."""
+    auth.login()
+    order = raised[0]
+    html = client.get(f"/rounds/{order.answer.round_id}/checkpoints/1",  # the raised fixture's checkpoint
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    line = re.search(r'<p class="order order-open dots">(.*?)</p>', html, re.S)
+    assert line and f"Work order #{order.id}" in line.group(1) and "·" not in line.group(1)
