@@ -5,11 +5,12 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Defect, Inspection, Unit, WorkOrder
+from app.models import Defect, Inspection, Photo, Unit, WorkOrder
 from app.services import handover as ho
 from app.services import workorders as wo
 from tests.unit.test_handover import GOOD_CSV, signature
 from tests.web.helpers import jpeg_bytes, other_site
+from tests.web.test_hostile_inputs import HOSTILE_FILES, good_and_hostile, stored_files
 
 HX = {"HX-Request": "true"}
 
@@ -296,8 +297,9 @@ def test_bad_photo_with_the_owners_concern_is_refused_in_place_text_kept(client,
     assert resp.status_code == 422 and "Write the owner&#39;s concern." in resp.get_data(as_text=True)
 
 
-def test_rejection_with_a_bad_photo_is_refused_in_place_reason_kept(client, auth, demo, session, unit, app):
-    """Re-inspection: a rejection whose photo is not an image answers 422 with the card, reason kept."""
+def _reinspection_of_a_fixed_defect(client, auth, demo, session, unit, app):
+    """A signed inspection whose one defect was fixed and verified, and the re-inspection started:
+    (re-inspection, defect, order, token)."""
     insp_id, token = start(client, auth, unit)
     insp = session.get(Inspection, insp_id)
     eng, sup = demo.users["engineer"], demo.users["supervisor"]
@@ -313,6 +315,12 @@ def test_rejection_with_a_bad_photo_is_refused_in_place_reason_kept(client, auth
     wo.act(session, order, sup, "verify")
     reinsp = ho.start_reinspection(session, unit, eng, "张伟")
     defect = session.scalar(select(Defect))
+    return reinsp, defect, order, token
+
+
+def test_rejection_with_a_bad_photo_is_refused_in_place_reason_kept(client, auth, demo, session, unit, app):
+    """Re-inspection: a rejection whose photo is not an image answers 422 with the card, reason kept."""
+    reinsp, defect, order, token = _reinspection_of_a_fixed_defect(client, auth, demo, session, unit, app)
     url = f"/handover/inspections/{reinsp.id}/checks/{defect.id}/reject"
     reason = "裂缝还在，雨后渗水"
     resp = client.post(url, headers={**HX, "Accept-Language": "zh-CN"}, content_type="multipart/form-data",
@@ -334,6 +342,25 @@ def test_rejection_with_a_bad_photo_is_refused_in_place_reason_kept(client, auth
     assert resp.status_code == 200 and "Fix not accepted" in resp.get_data(as_text=True)
     session.expire_all()
     assert session.get(WorkOrder, order.id).status == "open"
+
+
+@pytest.mark.parametrize("name", HOSTILE_FILES)
+def test_a_hostile_photo_on_a_rejection_is_refused_with_the_reason_kept(client, auth, demo, session, unit, app,
+                                                                         name):
+    """Every file of the hostile suite beside a good photo: 422 naming the problem, the reason kept, the
+    order still closed and nothing stored."""
+    reinsp, defect, order, token = _reinspection_of_a_fixed_defect(client, auth, demo, session, unit, app)
+    before = (session.scalar(select(func.count(Photo.id))), stored_files(app))
+    resp = client.post(f"/handover/inspections/{reinsp.id}/checks/{defect.id}/reject",
+                       headers={**HX, "Accept-Language": "en"}, content_type="multipart/form-data",
+                       data={"csrf_token": token, "reason": "the crack is back after the rain",
+                             "photos": good_and_hostile(name)})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and HOSTILE_FILES[name][1] in html
+    assert ">the crack is back after the rain</textarea>" in html
+    session.expire_all()
+    assert session.get(WorkOrder, order.id).status == "closed" and not reinsp.checks
+    assert (session.scalar(select(func.count(Photo.id))), stored_files(app)) == before
 
 
 def test_owner_link_box_has_copy_and_share_buttons(client, auth, demo, unit):

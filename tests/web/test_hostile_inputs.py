@@ -386,7 +386,7 @@ def test_a_handover_defect_holds_at_most_ten_photos(client, inspection, session)
 EN = {"Accept-Language": "en"}
 
 
-def _good_and_hostile(name: str) -> list:
+def good_and_hostile(name: str) -> list:
     """A good photo beside the hostile one: the request is refused whole, the good one not kept."""
     return [(io.BytesIO(jpeg_bytes((40, 30), color=(0, 120, 0))), "good.jpg"),
             (io.BytesIO(HOSTILE_FILES[name][0]), "photo.jpg")]
@@ -402,7 +402,7 @@ def test_hostile_file_on_an_order_action_is_refused_with_the_note_kept(client, a
     before = (count(session, WorkOrderEvent), count(session, Photo), stored_files(app))
     resp = client.post(f"/orders/{order.id}/{segment}", headers=EN, content_type="multipart/form-data", data={
         "csrf_token": token, "version": str(order.version), "note": "swept it twice",
-        "photos": _good_and_hostile(name)})
+        "photos": good_and_hostile(name)})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and HOSTILE_FILES[name][1] in html
     assert ">swept it twice</textarea>" in html
@@ -417,7 +417,7 @@ def test_hostile_file_when_raising_an_order_is_refused_with_the_text_kept(client
     token = auth.token("/orders/new")
     resp = client.post("/orders/new", headers=EN, content_type="multipart/form-data", data={
         "csrf_token": token, "team": demo.teams["engineering"].id, "area": 0, "severity": "major",
-        "description": "Water dripping in the lift lobby", "photos": _good_and_hostile(name)})
+        "description": "Water dripping in the lift lobby", "photos": good_and_hostile(name)})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and HOSTILE_FILES[name][1] in html
     assert "Water dripping in the lift lobby" in html
@@ -431,14 +431,14 @@ def test_hostile_file_on_a_handover_defect_or_concern_is_refused_with_the_text_k
     resp = client.post(f"/handover/inspections/{insp.id}/rooms/kitchen/items/{item.id}", headers=HX,
                        content_type="multipart/form-data", data={
                            "csrf_token": token, "result": "defect", "description": "cracked tile by the sink",
-                           "location": "left of the sink", "photos": _good_and_hostile(name)})
+                           "location": "left of the sink", "photos": good_and_hostile(name)})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and HOSTILE_FILES[name][1] in html
     assert ">cracked tile by the sink</textarea>" in html and 'value="left of the sink"' in html
     resp = client.post(f"/handover/inspections/{insp.id}/rooms/kitchen/concerns", headers=HX,
                        content_type="multipart/form-data", data={
                            "csrf_token": token, "text": "smell of gas near the meter",
-                           "photos": _good_and_hostile(name)})
+                           "photos": good_and_hostile(name)})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and HOSTILE_FILES[name][1] in html and "smell of gas near the meter" in html
     assert (count(session, Defect), count(session, Photo), stored_files(app)) == (0, 0, 0)

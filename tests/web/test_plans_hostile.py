@@ -5,9 +5,9 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Defect, Inspection, Layout, PlanRoom, Unit
+from app.models import Defect, Inspection, Layout, Photo, PlanRoom, Unit
 from tests.unit.test_plans import pdf, png
-from tests.web.test_hostile_inputs import HOSTILE_FILES, png_declaring
+from tests.web.test_hostile_inputs import HOSTILE_FILES, good_and_hostile, png_declaring, stored_files
 
 EN = {"Accept-Language": "en"}
 ZH = {"Accept-Language": "zh-CN"}
@@ -158,6 +158,24 @@ def test_ids_beyond_an_integer_are_nothing_here(client, walk, session):
         "csrf_token": token, "x": "20", "y": "50", "room_key": "kitchen", "item": "99999999999999999999",
         "description": "x", "severity": "minor"})
     assert resp.status_code in (404, 422) and count(session, Defect) == 1
+
+
+@pytest.mark.parametrize("name", HOSTILE_FILES)
+def test_a_hostile_photo_on_a_defect_pinned_on_the_plan_is_refused_with_the_words_kept(client, walk, session, app,
+                                                                                        name):
+    """Every file of the hostile suite beside a good photo, on 'Record the defect' from the plan: 422 naming
+    the problem, the words and the spot kept, no defect and nothing stored."""
+    insp_id, d, token = walk
+    before = (count(session, Defect), count(session, Photo), stored_files(app))
+    resp = client.post(f"/handover/inspections/{insp_id}/plan/new", headers=EN, content_type="multipart/form-data",
+                       data={"csrf_token": token, "x": "20", "y": "50", "room_key": "kitchen", "item": "",
+                             "description": "tile cracked by the sink", "severity": "major",
+                             "photos": good_and_hostile(name)})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and HOSTILE_FILES[name][1] in html
+    assert "tile cracked by the sink</textarea>" in html
+    session.expire_all()
+    assert (count(session, Defect), count(session, Photo), stored_files(app)) == before
 
 
 def test_a_double_tap_on_record_the_defect_records_one(client, walk, session):
