@@ -209,9 +209,22 @@ def pdf_response(make, filename: str):
     except reports.FontMissing:
         return render("errors/error.html", "errors/_error.html", status_code=503, path=request.path,
                       message=_("PDF reports need a Chinese font on the server (fonts-noto-cjk)."))
-    resp = current_app.response_class(data, mimetype="application/pdf")
-    resp.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    resp.headers["Cache-Control"] = "private, no-cache"
+    return download(data, "application/pdf", filename, inline=True)
+
+
+def csv_download(lines, filename: str):
+    """CSV lines (exports.csv_lines: formula cells neutralised) streamed as a download."""
+    from flask import stream_with_context
+
+    return download(stream_with_context(lines), "text/csv", filename)
+
+
+def download(body, mimetype: str, filename: str, *, inline: bool = False):
+    """A report or export (CSV, PDF, YAML, image) that neither a shared cache nor the browser's keeps:
+    they carry owners' names, phones and signatures."""
+    resp = current_app.response_class(body, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
 

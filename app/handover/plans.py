@@ -18,7 +18,8 @@ from app.services import handover as svc
 from app.services import plans
 from app.services.photos import PhotoRejected
 from app.services.policy import can
-from app.web import load, refused, render, row_id, stored_image_response, uploaded_photos, user_sites
+from app.web import (download, load, refused, render, row_id, stored_image_response, uploaded_photos,
+                     user_sites)
 
 
 def _frac(value) -> float:
@@ -346,10 +347,7 @@ def heatmap_png(layout_id: int):
     title = _("%(site)s · layout %(layout)s · %(num)d defects", site=lay.site.t(), layout=lay.name,
               num=heat["total"])
     data = plans.heatmap_png(current_app.extensions["photo_store"], lay, heat, title)
-    resp = current_app.response_class(data, mimetype="image/png")
-    resp.headers["Content-Disposition"] = f'attachment; filename="heatmap-layout-{lay.id}.png"'
-    resp.headers["Cache-Control"] = "private, no-cache"
-    return resp
+    return download(data, "image/png", f"heatmap-layout-{lay.id}.png")
 
 
 def cell_filters(site_id: int) -> dict:

@@ -14,7 +14,8 @@ from app.services import handover as svc
 from app.services.photos import PhotoRejected
 from app.services.policy import can
 from app.services.signatures import SignatureRefused
-from app.web import is_partial, load, pdf_response, refused, render, row_id, uploaded_photos, user_sites
+from app.web import (csv_download, is_partial, load, pdf_response, refused, render, row_id, uploaded_photos,
+                     user_sites)
 
 bp = Blueprint("handover", __name__, url_prefix="/handover")
 
@@ -87,7 +88,7 @@ def defects():
 def defects_csv():
     """The same list as CSV, streamed row by row."""
     from app.models.types import utcnow
-    from app.services.exports import csv_lines, csv_response, stream
+    from app.services.exports import csv_lines, stream
 
     site = _site_arg()
     query = svc.filter_defects(svc.signed_defects(site.id), _defect_filters(), utcnow()).order_by(Defect.id)
@@ -105,7 +106,7 @@ def defects_csv():
 
     header = ["defect", "unit", "room", "item", "category", "severity", "location", "description",
               "owner_concern", "team", "work_order", "status", "due", "recorded"]
-    return csv_response(csv_lines(header, records()), f"defects-{site.code}.csv")
+    return csv_download(csv_lines(header, records()), f"defects-{site.code}.csv")
 
 
 @bp.route("/import", methods=["GET", "POST"])

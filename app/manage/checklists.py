@@ -1,5 +1,5 @@
 """Checklists: a site's own copies and the shared library, item by item, and as YAML out and in."""
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -9,7 +9,7 @@ from app.manage import bp
 from app.models import ChecklistTemplate, Site
 from app.services import checklists as svc
 from app.services.policy import can, manages_library
-from app.web import load, refused, render, user_sites
+from app.web import download, load, refused, render, user_sites
 
 
 def _template_scope(value: str | None):
@@ -146,10 +146,7 @@ def _import_outcome(outcome: dict) -> str:
 def templates_yaml():
     """The checklists of one site (or the library), as YAML in the shape of checklists.yaml."""
     site = _template_scope(request.args.get("site"))
-    resp = current_app.response_class(svc.export_yaml(db.session, site), mimetype="application/yaml")
-    resp.headers["Content-Disposition"] = 'attachment; filename="checklists.yaml"'
-    resp.headers["Cache-Control"] = "private, no-store"  # like every export
-    return resp
+    return download(svc.export_yaml(db.session, site), "application/yaml", "checklists.yaml")
 
 
 @bp.post("/templates/import")

@@ -9,7 +9,7 @@ from app.manage import bp
 from app.models import Round, Route
 from app.services import compliance, exports, schedule
 from app.services import dashboard as dash
-from app.web import load, render, user_sites
+from app.web import csv_download, load, render, user_sites
 
 
 EXPORT_MAX_DAYS = 400  # exports stream, so a year (and a bit) is fine; compliance pages stay shorter
@@ -71,5 +71,4 @@ def compliance_round(round_id: int):
 def export(what: str):
     """Answers, rounds or work orders of a site and date range as CSV, streamed."""
     site, _sites, start, end = _site_and_range(EXPORT_MAX_DAYS)
-    return exports.csv_response(exports.rows(db.session, what, site, start, end),
-                                f"{what}-{site.code}-{start}-{end}.csv")
+    return csv_download(exports.rows(db.session, what, site, start, end), f"{what}-{site.code}-{start}-{end}.csv")

@@ -1,6 +1,6 @@
 """CSV exports of answers, rounds and work orders for a site and date range, streamed row by row:
 `yield_per` keeps a year of data from being built in memory. Every CSV the app sends goes through
-`csv_lines` (formula cells neutralised) and `csv_response` (private, never cached)."""
+`csv_lines` (formula cells neutralised) and `app.web.csv_download` (private, never cached)."""
 import csv
 import io
 from datetime import date, datetime, time, timedelta
@@ -54,16 +54,6 @@ def csv_lines(header: list[str], records):
         close = getattr(records, "close", None)
         if close is not None:  # a download stopped half way: the query's cursor closes now
             close()
-
-
-def csv_response(lines, filename: str):
-    """Stream CSV lines as a download that no shared cache or browser cache keeps."""
-    from flask import current_app, stream_with_context
-
-    resp = current_app.response_class(stream_with_context(lines), mimetype="text/csv")
-    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
 
 
 def rows(session, what: str, site: Site, start: date, end: date):

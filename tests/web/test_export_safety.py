@@ -54,6 +54,22 @@ def test_checklist_yaml_export_is_private(client, auth, demo):
     assert client.get("/manage/templates.yaml").headers["Cache-Control"] == "private, no-store"
 
 
+def test_pdf_reports_and_the_heat_map_image_are_private(client, auth, demo, session):
+    """A duty log's PDF (names, remarks) and a layout's heat map are kept by no cache, like the CSVs."""
+    from app.models import Layout
+    from app.services import schedule
+
+    auth.login("manager")
+    day = schedule.site_today(demo.site).isoformat()
+    resp = client.get(f"/log/{demo.site.id}/{day}.pdf?lang=en")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    assert resp.headers["Cache-Control"] == "private, no-store"
+    layout = session.scalar(select(Layout).where(Layout.plan_key.is_not(None)).order_by(Layout.id))
+    resp = client.get(f"/handover/layouts/{layout.id}/heatmap.png")
+    assert resp.status_code == 200 and resp.mimetype == "image/png"
+    assert resp.headers["Cache-Control"] == "private, no-store"
+
+
 def test_defects_csv_neutralises_descriptions(client, auth, demo, session, app):
     unit = session.scalar(select(Unit).where(Unit.room == "1201", Unit.unit_no == "1"))
     eng = demo.users["engineer"]
