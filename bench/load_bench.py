@@ -303,7 +303,7 @@ def run_once(args, cluster, weed, users: int, photos: list[str], out_root: str) 
         from tests.servers import Nginx, Worker
 
         env.update(ROUNDS_TASKS="procrastinate", ROUNDS_TRUSTED_PROXIES="1")
-        half = ["--workers", str(max(1, 2 * (os.cpu_count() or 1) // 2))]
+        half = ["--workers", str(os.cpu_count() or 1)]  # gunicorn.conf.py runs 2 x cores on one server
         guns = [Gunicorn(env, args.config, half + extra, out, name=n) for n in ("-a", "-b")]
         nginx = Nginx(guns, Path(out))
         helpers = [nginx, Worker(env, Path(out), "queue-worker")]
